@@ -1,0 +1,60 @@
+"""Errors the generator reports to its users.
+
+Hierarchy::
+
+    GeneratorError              anything the user can fix; the CLI prints it and exits 1
+    ├── AnswerError             one answer breaks a rule (names the field, value and fix)
+    ├── MissingAnswersError     no terminal, and required answers are missing (exit 2)
+    └── DestinationError        the destination cannot be written as asked
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class GeneratorError(Exception):
+    """A problem the user can fix; ``hint`` says how."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message}\n  hint: {self.hint}" if self.hint else self.message
+
+
+class AnswerError(GeneratorError):
+    """An answer breaks a rule."""
+
+    def __init__(self, field: str, value: object, problem: str, fix: str) -> None:
+        super().__init__(f"{field} {_show(value)} {problem}", fix)
+        self.field = field
+        self.value = value
+
+
+class MissingAnswersError(GeneratorError):
+    """Answers are missing and there is no terminal to ask for them."""
+
+    exit_code = 2
+
+    def __init__(self, keys: Sequence[str]) -> None:
+        listed = ", ".join(keys)
+        super().__init__(
+            f"missing answers: {listed} (no terminal to ask them)",
+            "supply them with --data KEY=VALUE (repeatable) or --data-file answers.yml, "
+            "and use --defaults to accept the defaults of the rest",
+        )
+        self.keys = tuple(keys)
+
+
+class DestinationError(GeneratorError):
+    """The destination directory cannot be written as asked."""
+
+
+def _show(value: object) -> str:
+    text = repr(value) if not isinstance(value, str) else f"`{value}`"
+    return text if len(text) <= 80 else text[:77] + "...`"
