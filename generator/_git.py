@@ -1,0 +1,35 @@
+"""The few git commands the generator runs in a project."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from .errors import GeneratorError
+
+# Used only when the user has no git identity, so the first commit never fails.
+_FALLBACK_IDENTITY = ["-c", "user.name=segment-source", "-c", "user.email=segment-source@localhost"]
+
+
+def git(project: Path, *args: str) -> str:
+    """Run git in ``project``; return its stdout or raise :class:`GeneratorError`."""
+    try:
+        done = subprocess.run(["git", *args], cwd=project, capture_output=True, text=True, check=False)
+    except FileNotFoundError:
+        raise GeneratorError("git is not installed", "install git, or pass --no-git") from None
+    if done.returncode != 0:
+        raise GeneratorError(f"`git {' '.join(args)}` failed in {project}: {done.stderr.strip()}", "fix git, or pass --no-git")
+    return done.stdout
+
+
+def _has_identity(project: Path) -> bool:
+    probe = subprocess.run(["git", "config", "user.email"], cwd=project, capture_output=True, check=False)
+    return probe.returncode == 0
+
+
+def init_and_commit(project: Path, message: str) -> None:
+    """Make ``project`` a git repository holding one commit of everything in it."""
+    git(project, "init", "--quiet", "--initial-branch=main")
+    git(project, "add", "--all")
+    identity = [] if _has_identity(project) else _FALLBACK_IDENTITY
+    git(project, *identity, "commit", "--quiet", "--no-verify", "-m", message)

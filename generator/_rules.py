@@ -1,0 +1,152 @@
+"""The rules every answer must follow: one place, serving the prompts, the flags and ``check``.
+
+Each rule takes the raw value and returns it normalised, or raises :class:`AnswerError`
+naming the field, the value and the fix.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from slugify import slugify
+
+from . import _segment
+from .errors import AnswerError
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SLUG_LENGTH = (2, 50)
+NAME_MAX = 60
+MAINTAINER_MAX = 100
+# Deliberately plain: a local part, an @, and a dotted domain with a 2+ letter TLD.
+EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}$")
+HOST_LABEL_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$")
+
+
+def suggest_slug(name: str) -> str:
+    """Return the slug a name suggests (python-slugify, trimmed to the slug rule)."""
+    return slugify(name, max_length=SLUG_LENGTH[1], word_boundary=True)
+
+
+def _text(field: str, value: Any, max_len: int, what: str) -> str:
+    if not isinstance(value, str):
+        raise AnswerError(field, value, "is not text", f"give {what} as a string")
+    text = value.strip()
+    if not text:
+        raise AnswerError(field, value, "is blank", f"give {what}")
+    if len(text) > max_len:
+        raise AnswerError(field, value, f"is {len(text)} characters long", f"shorten it to at most {max_len}")
+    if any(unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp"} for ch in text):
+        raise AnswerError(field, value, "contains control characters", "use printable characters on one line")
+    return text
+
+
+def integration_name(value: Any) -> str:
+    return _text("integration_name", value, NAME_MAX, "the integration's name, e.g. `Acme Mail`")
+
+
+def maintainer(value: Any) -> str:
+    return _text("maintainer", value, MAINTAINER_MAX, "the maintaining company, e.g. `Acme Inc.`")
+
+
+def slug(value: Any) -> str:
+    if not isinstance(value, str):
+        raise AnswerError("slug", value, "is not text", "give a slug such as `acme-mail`")
+    low, high = SLUG_LENGTH
+    if not SLUG_RE.match(value) or not low <= len(value) <= high:
+        example = suggest_slug(value) if isinstance(value, str) else ""
+        example = example if SLUG_RE.match(example or "-") and len(example) >= low else "acme-mail"
+        raise AnswerError(
+            "slug",
+            value,
+            f"must be lowercase-kebab ({low} to {high} of a-z, 0-9 and single hyphens, no hyphen at either end)",
+            f"use e.g. `{example}`",
+        )
+    return value
+
+
+def description(value: Any) -> str:
+    limit = _segment.limits()["max_description_chars"]
+    if not isinstance(value, str) or not value.strip():
+        raise AnswerError("description", value, "is blank", "describe the integration in one to a few sentences")
+    text = value.strip()
+    if len(text) > limit:
+        raise AnswerError("description", f"{text[:40]}…", f"is {len(text)} characters long", f"shorten it to at most {limit} (Segment's guidance)")
+    return text
+
+
+def website(value: Any) -> str:
+    if not isinstance(value, str):
+        raise AnswerError("website", value, "is not text", "give an https:// URL such as `https://acme.example`")
+    url = value.strip()
+    parts = urlsplit(url)
+    if parts.scheme != "https":
+        fix = "https://" + url.split("://", 1)[-1] if "://" in url else "https://" + url
+        raise AnswerError("website", value, "is not an https:// URL", f"use e.g. `{fix}`")
+    host = parts.hostname or ""
+    labels = host.split(".")
+    if len(labels) < 2 or not all(HOST_LABEL_RE.match(label) for label in labels) or " " in url:
+        raise AnswerError("website", value, "is not a valid URL", "use e.g. `https://acme.example`")
+    return url
+
+
+def support_email(value: Any) -> str:
+    if not isinstance(value, str) or not EMAIL_RE.match(value.strip()):
+        raise AnswerError("support_email", value, "is not a valid email address", "use e.g. `support@acme.example`")
+    return value.strip()
+
+
+def _as_list(field: str, value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    if isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
+        return [item.strip() for item in value]
+    raise AnswerError(field, value, "is not a list", "give a list, e.g. `[a, b]` in YAML or `a,b` with --data")
+
+
+def regions(value: Any) -> list[str]:
+    chosen = _as_list("regions", value)
+    allowed = list(_segment.regions())
+    if chosen not in (["us"], ["us", "eu"], ["eu", "us"]):
+        raise AnswerError("regions", value, f"is not a supported region set (known regions: {', '.join(allowed)})", "use `[us]` (US only) or `[us, eu]` (US and EU)")
+    return ["us", "eu"] if "eu" in chosen else ["us"]
+
+
+def categories(value: Any) -> list[str]:
+    chosen = _as_list("categories", value)
+    known = _segment.categories()
+    if not 1 <= len(chosen) <= 2 or len(set(chosen)) != len(chosen):
+        raise AnswerError("categories", value, "must be a primary and an optional different secondary category", "give one or two, e.g. `[Email Marketing, Analytics]`")
+    for item in chosen:
+        if item not in known:
+            close = [c for c in known if c.lower() == item.lower()]
+            fix = f"use `{close[0]}`" if close else "choose from: " + ", ".join(known)
+            raise AnswerError("categories", item, "is not one of Segment's partner categories", fix)
+    return chosen
+
+
+def event_families(value: Any) -> list[str]:
+    chosen = _as_list("event_families", value)
+    known = list(_segment.families())
+    unknown = [item for item in chosen if item not in known]
+    if not chosen or unknown:
+        shown = unknown[0] if unknown else value
+        raise AnswerError("event_families", shown, "is not a Spec event family", "choose at least one of: " + ", ".join(known))
+    return [key for key in known if key in chosen]  # the data file's order, no repeats
+
+
+# Answer key -> its rule, in the order the questions are asked.
+RULES: Mapping[str, Callable[[Any], Any]] = {
+    "integration_name": integration_name,
+    "slug": slug,
+    "regions": regions,
+    "description": description,
+    "website": website,
+    "categories": categories,
+    "support_email": support_email,
+    "maintainer": maintainer,
+    "event_families": event_families,
+}
