@@ -33,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         events = scenario()
         for event in events:
             customer.track(user_id=args.user_id, event=event, context={"traits": {"email": SAMPLE_EMAIL}})
-    print(f"sent {len(events)} events: " + ", ".join(e.name for e in events))
+    print(f"sent {len(events)} events: " + ", ".join(e.spec_name for e in events))
     return 0
 
 

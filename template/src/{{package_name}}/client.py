@@ -91,7 +91,7 @@ class Customer:
     ) -> dict[str, Any]:
         """Record an action; ``event`` is a Spec builder or a Proper Case name."""
         if isinstance(event, SpecEvent):
-            name, props = event.name, {**event.properties(), **(properties or {})}
+            name, props = event.spec_name, {**event.properties(), **(properties or {})}
         else:
             name, props = event, dict(properties or {})
         if not name:
