@@ -1,5 +1,15 @@
 """segment-source-generator: scaffold a Segment partner Cloud Event Source."""
 
+from ._generate import Result, generate
 from ._version import __version__
+from .errors import AnswerError, DestinationError, GeneratorError, MissingAnswersError
 
-__all__ = ["__version__"]
+__all__ = [
+    "AnswerError",
+    "DestinationError",
+    "GeneratorError",
+    "MissingAnswersError",
+    "Result",
+    "__version__",
+    "generate",
+]

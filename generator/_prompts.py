@@ -1,0 +1,102 @@
+"""Asking for answers in a terminal: the only module that imports questionary.
+
+Validation is live: each prompt runs the answer's rule from :mod:`generator._rules` as
+the user types, and shows the rule's message (field, value, fix) until it passes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import questionary
+
+from . import _answers, _rules, _segment
+from .errors import AnswerError
+
+NO_SECONDARY = "(no secondary category)"
+
+
+def _validator(rule: Callable[[Any], Any]) -> Callable[[Any], bool | str]:
+    def check(value: Any) -> bool | str:
+        try:
+            rule(value)
+        except AnswerError as exc:
+            return f"{exc.message} ({exc.hint})"
+        return True
+
+    return check
+
+
+def _help(key: str) -> str:
+    return str(_answers.questions()[key].get("help", key))
+
+
+def _ask_text(key: str, default: Any) -> str:
+    answer: str = questionary.text(
+        _help(key), default="" if default is None else str(default), validate=_validator(_rules.RULES[key])
+    ).unsafe_ask()
+    return answer
+
+
+def _ask_regions(default: Any) -> list[str]:
+    labels = _segment.regions()
+    choices = [
+        questionary.Choice(f"US only ({labels['us']['label']})", value=["us"]),
+        questionary.Choice(f"US and EU ({labels['us']['label']}, {labels['eu']['label']})", value=["us", "eu"]),
+    ]
+    start = choices[1] if default and "eu" in default else choices[0]
+    answer: list[str] = questionary.select(_help("regions"), choices=choices, default=start).unsafe_ask()
+    return answer
+
+
+def _ask_categories(default: Any) -> list[str]:
+    known = list(_segment.categories())
+    current = list(default or [])
+    primary: str = questionary.select(
+        "Primary catalog category", choices=known, default=current[0] if current else None
+    ).unsafe_ask()
+    rest = [NO_SECONDARY, *[c for c in known if c != primary]]
+    secondary: str = questionary.select(
+        "Secondary catalog category (optional)", choices=rest,
+        default=current[1] if len(current) > 1 and current[1] in rest else NO_SECONDARY,
+    ).unsafe_ask()
+    return [primary] if secondary == NO_SECONDARY else [primary, secondary]
+
+
+def _ask_families(default: Any) -> list[str]:
+    chosen = set(default or [])
+    choices = [
+        questionary.Choice(family["title"], value=key, checked=key in chosen)
+        for key, family in _segment.families().items()
+    ]
+    answer: list[str] = questionary.checkbox(
+        _help("event_families"), choices=choices, validate=lambda picked: bool(picked) or "choose at least one family"
+    ).unsafe_ask()
+    return answer
+
+
+def ask(given: Mapping[str, Any], *, only_without_default: bool = False) -> dict[str, Any]:
+    """Ask, in the template's order, every question ``given`` does not answer.
+
+    Args:
+        given: answers already supplied by flags or a file; never asked again.
+        only_without_default: ask only the questions that have no default (``--defaults``).
+
+    Returns:
+        ``given`` plus the answers typed in.
+    """
+    answers = dict(given)
+    special: dict[str, Callable[[Any], Any]] = {
+        "regions": _ask_regions,
+        "categories": _ask_categories,
+        "event_families": _ask_families,
+    }
+    for key in _answers.questions():
+        if key in answers:
+            continue
+        default = _answers.default_for(key, answers)
+        if only_without_default and default is not None:
+            continue
+        answers[key] = special[key](default) if key in special else _ask_text(key, default)
+    return answers
