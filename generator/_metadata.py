@@ -64,7 +64,7 @@ def build(answers: Mapping[str, Any]) -> CommentedMap:
         ("docs", _map([
             ("page", Q("docs/segment-source.md"), "rendered from docs_templates/"),
             ("segment_docs_path", Q(docs_path(answers["slug"])), "where a pull request to segment-docs puts it"),
-        ]), None),
+        ]), "the Segment docs page"),
         ("test_account", _map([
             ("username", Q(PLACEHOLDER), "an account Segment's QA can log in with"),
             ("password", Q(PLACEHOLDER), "share it through the Developer Portal; never commit it"),

@@ -1,0 +1,60 @@
+"""Gathering answers: flags, answers files, defaults, missing and unknown keys."""
+
+from __future__ import annotations
+
+import pytest
+
+from generator import AnswerError, GeneratorError
+from generator._answers import complete, load_data_file, missing, parse_data_pairs, questions, required_keys, validate
+
+
+def test_questions_follow_the_interface_order():
+    assert list(questions()) == [
+        "integration_name", "slug", "regions", "description", "website",
+        "categories", "support_email", "maintainer", "event_families",
+    ]
+    assert required_keys() == ["integration_name", "description", "website", "categories", "support_email"]
+
+
+def test_data_pairs_keep_scalars_as_text_and_read_lists():
+    parsed = parse_data_pairs(["integration_name=yes", "regions=[us, eu]", "categories=CRM,Analytics", "description=a=b"])
+    assert parsed == {"integration_name": "yes", "regions": ["us", "eu"], "categories": "CRM,Analytics", "description": "a=b"}
+
+
+def test_a_data_pair_without_equals_is_refused():
+    with pytest.raises(GeneratorError, match="KEY=VALUE"):
+        parse_data_pairs(["slug"])
+
+
+def test_defaults_chain_from_earlier_answers():
+    filled = complete({"integration_name": "Acme Mail"})
+    assert filled["slug"] == "acme-mail"
+    assert filled["maintainer"] == "Acme Mail"
+    assert filled["regions"] == ["us"]
+    assert filled["event_families"] == ["email"]
+    assert missing(filled) == ["description", "website", "categories", "support_email"]
+
+
+def test_unknown_keys_are_refused_by_name():
+    with pytest.raises(AnswerError, match="`slugg`|not a question") as caught:
+        validate({"slugg": "x"})
+    assert caught.value.field == "slugg"
+
+
+def test_answers_file_is_read_as_yaml_1_2_and_private_keys_are_ignored(tmp_path):
+    path = tmp_path / "answers.yml"
+    path.write_text("_src_path: x\nintegration_name: yes\nregions: [us, eu]\n", encoding="utf-8")
+    assert load_data_file(path) == {"integration_name": "yes", "regions": ["us", "eu"]}
+
+
+@pytest.mark.parametrize(("text", "problem"), [("a: [", "not valid YAML"), ("- a\n- b\n", "not a mapping")])
+def test_bad_answers_files_are_refused(tmp_path, text, problem):
+    path = tmp_path / "answers.yml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(GeneratorError, match=problem):
+        load_data_file(path)
+
+
+def test_missing_answers_file_is_refused(tmp_path):
+    with pytest.raises(GeneratorError, match="cannot be read"):
+        load_data_file(tmp_path / "nope.yml")

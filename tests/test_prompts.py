@@ -1,0 +1,55 @@
+"""The interactive prompts, driven through a real pseudo-terminal."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pexpect
+from ruamel.yaml import YAML
+
+DOWN, ENTER, SPACE = "\x1b[B", "\r", " "
+
+
+def test_prompts_ask_validate_live_and_generate(tmp_path):
+    """A bad website is refused in place with the rule's message; the project is generated."""
+    dest = tmp_path / "acme"
+    env = {**os.environ, "TERM": "xterm", "COLUMNS": "200", "LINES": "50"}
+    child = pexpect.spawn(sys.executable, ["-m", "generator", "new", str(dest)], env=env,
+                          encoding="utf-8", timeout=30, dimensions=(50, 200))
+    try:
+        child.expect("Integration name")
+        child.send("Acme Mail" + ENTER)
+        child.expect("Slug")
+        child.send(ENTER)  # accept the suggested acme-mail
+        child.expect("Region support")
+        child.send(DOWN + ENTER)  # US and EU
+        child.expect("Catalog description")
+        child.send("Email for product teams." + ENTER)
+        child.expect("Website")
+        child.send("http://acme.example")
+        child.send(ENTER)
+        child.expect("is not an https:// URL")  # live validation: the prompt stays open
+        child.send("\x7f" * len("http://acme.example") + "https://acme.example" + ENTER)
+        child.expect("Primary catalog category")
+        child.send(DOWN + ENTER)  # the second category in Segment's list
+        child.expect("Secondary catalog category")
+        child.send(ENTER)  # none
+        child.expect("Customer support email")
+        child.send("support@acme.example" + ENTER)
+        child.expect("Maintainer")
+        child.send(ENTER)  # defaults to the name
+        child.expect("event families")
+        child.send(DOWN + SPACE + ENTER)  # Email (checked by default) plus Live Chat
+        child.expect("Next steps", timeout=60)
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 0, child.before
+    answers = YAML(typ="safe").load((dest / ".copier-answers.yml").read_text(encoding="utf-8"))
+    assert answers["slug"] == "acme-mail"
+    assert answers["regions"] == ["us", "eu"]
+    assert answers["website"] == "https://acme.example"
+    assert answers["categories"] == ["Advertising"]
+    assert answers["maintainer"] == "Acme Mail"
+    assert answers["event_families"] == ["email", "live_chat"]
