@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from generator import AnswerError, GeneratorError
-from generator._answers import complete, load_data_file, missing, parse_data_pairs, questions, required_keys, validate
+from generator._answers import (
+    complete,
+    load_data_file,
+    missing,
+    parse_data_pairs,
+    questions,
+    required_keys,
+    validate,
+)
 
 
 def test_questions_follow_the_interface_order():
@@ -36,7 +44,7 @@ def test_defaults_chain_from_earlier_answers():
 
 
 def test_unknown_keys_are_refused_by_name():
-    with pytest.raises(AnswerError, match="`slugg`|not a question") as caught:
+    with pytest.raises(AnswerError, match="not a question") as caught:
         validate({"slugg": "x"})
     assert caught.value.field == "slugg"
 

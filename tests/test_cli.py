@@ -43,7 +43,7 @@ def _run(args, capsys):
 )
 def test_bad_values_exit_non_zero_with_one_message_and_write_nothing(tmp_path, capsys, override, field, value, fix):
     dest = tmp_path / "out" / "my-source"
-    code, out, err = _run(["new", str(dest), *_data(*GOOD, override)], capsys)
+    code, _, err = _run(["new", str(dest), *_data(*GOOD, override)], capsys)
     assert code == 1
     [line, hint] = err.strip().splitlines()
     assert line.startswith(f"error: {field} ") and value in line
@@ -73,7 +73,7 @@ def test_non_empty_destination_is_refused_without_force(tmp_path, capsys):
     assert code == 1 and "not empty" in err and "--force" in err
     assert [p.name for p in dest.iterdir()] == ["notes.txt"]
 
-    code, out, _ = _run(["new", str(dest), "--force", *_data(*GOOD)], capsys)
+    code, _, _ = _run(["new", str(dest), "--force", *_data(*GOOD)], capsys)
     assert code == 0
     assert (dest / "notes.txt").read_text(encoding="utf-8") == "mine"
     assert (dest / "catalog" / "metadata.yml").is_file()
