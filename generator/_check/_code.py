@@ -1,0 +1,98 @@
+"""Reading the generated package without importing it: ``ast`` over its source files.
+
+Importing would run the partner's code; parsing is enough to find constants, builders
+and literal event names, and survives a rewrite of the client's private modules.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .._project import Project
+
+
+def parse(path: Path) -> ast.Module | None:
+    """The module's syntax tree, or None when it is missing or does not parse."""
+    try:
+        return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    except (OSError, SyntaxError, ValueError):
+        return None
+
+
+def constants(path: Path) -> dict[str, Any]:
+    """Module-level ``NAME = <literal>`` assignments of a file (others are skipped)."""
+    tree = parse(path)
+    found: dict[str, Any] = {}
+    for node in tree.body if tree else []:
+        target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else getattr(node, "target", None)
+        value = getattr(node, "value", None)
+        if isinstance(target, ast.Name) and value is not None:
+            try:
+                found[target.id] = ast.literal_eval(value)
+            except ValueError:
+                continue
+    return found
+
+
+def spec_constants(project: Project) -> dict[str, Any]:
+    """The literals of ``src/<package>/spec.py`` (empty without a package)."""
+    return constants(project.package_dir / "spec.py") if project.package_dir else {}
+
+
+@dataclass(frozen=True)
+class EventDefinition:
+    """An event the package can send: a builder's ``spec_name`` or a literal ``track`` name."""
+
+    name: str
+    properties: tuple[str, ...]
+    where: str  # "events.py:EmailOpened" or "client.py:42"
+
+
+def _builder(node: ast.ClassDef) -> tuple[str | None, list[str]]:
+    name, props = None, []
+    for stmt in node.body:
+        if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+            field = stmt.target.id
+            if field == "spec_name":
+                if isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str):
+                    name = stmt.value.value
+            elif field != "extra" and not field.startswith("_"):
+                props.append(field)
+        elif (
+            isinstance(stmt, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "spec_name" for t in stmt.targets)
+            and isinstance(stmt.value, ast.Constant)
+            and isinstance(stmt.value.value, str)
+        ):
+            name = stmt.value.value
+    return name, props
+
+
+def event_definitions(project: Project) -> list[EventDefinition]:
+    """Every event the package defines: builders in ``events.py``, then literal tracks.
+
+    A literal track is ``.track(..., event="Name", properties={"key": ...})`` anywhere in
+    the package; names passed through variables are not followed.
+    """
+    found: list[EventDefinition] = []
+    events_py = project.package_dir / "events.py" if project.package_dir else None
+    tree = parse(events_py) if events_py else None
+    for node in tree.body if tree else []:
+        if isinstance(node, ast.ClassDef):
+            name, props = _builder(node)
+            if name is not None:
+                found.append(EventDefinition(name, tuple(props), f"events.py:{node.name}"))
+    for path in project.source_files():
+        tree = parse(path)
+        for node in ast.walk(tree) if tree else ():
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "track":
+                kwargs = {kw.arg: kw.value for kw in node.keywords if kw.arg}
+                event = kwargs.get("event")
+                if isinstance(event, ast.Constant) and isinstance(event.value, str):
+                    props = kwargs.get("properties")
+                    keys = [k.value for k in props.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)] if isinstance(props, ast.Dict) else []
+                    found.append(EventDefinition(event.value, tuple(keys), f"{path.name}:{node.lineno}"))
+    return found
