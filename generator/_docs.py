@@ -144,12 +144,11 @@ def render_docs(project: str | os.PathLike[str] | None = None, export: str | os.
         GeneratorError: not a project, an invalid slug, or a page without markers.
     """
     proj = Project.load(project)
+    # The slug becomes a path: refuse a bad one before anything is written.
+    relative = _metadata.docs_path(_rules.slug(proj.slug)) if export is not None else ""
     rendered = render_page(proj)
-    page_label = proj.docs_page.relative_to(proj.root).as_posix()
-    page = _refresh(proj.docs_page, rendered, page_label)
+    page = _refresh(proj.docs_page, rendered, proj.docs_page.relative_to(proj.root).as_posix())
     exported = None
     if export is not None:
-        slug = _rules.slug(proj.slug)
-        relative = _metadata.docs_path(slug)
         exported = _refresh(Path(export) / relative, page.path.read_text(encoding="utf-8"), relative)
     return DocsResult(page, exported)
