@@ -20,7 +20,7 @@ from pathlib import Path
 
 import jinja2
 
-from . import _metadata, _rules
+from . import _code, _metadata, _rules
 from ._project import Project
 from ._template_files import template_root
 from .errors import GeneratorError
@@ -40,7 +40,8 @@ def render_page(project: Project) -> str:
         undefined=jinja2.StrictUndefined,
         autoescape=False,
     )
-    return env.get_template(PAGE_TEMPLATE).render(**project.docs_context())
+    context = {**project.docs_context(), "custom_events": _code.custom_events(project)}
+    return env.get_template(PAGE_TEMPLATE).render(**context)
 
 
 def generated_regions(text: str) -> dict[str, str]:

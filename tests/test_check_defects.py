@@ -62,6 +62,13 @@ def camel_case_property(p: Path) -> None:
     edit(p / EVENTS, "    link_url: str | None = None", "    linkUrl: str | None = None")
 
 
+def lookalike_literal_track(p: Path) -> None:
+    (p / f"src/{PACKAGE}/checkout.py").write_text(
+        'def purchased(customer):\n    customer.track(user_id="u1", event="Purchase", properties={"order_id": "o1"})\n',
+        encoding="utf-8",
+    )
+
+
 def slug_mismatch(p: Path) -> None:
     edit(p / SPEC, 'INTEGRATION_SLUG = "acme-mail"', 'INTEGRATION_SLUG = "acme-mailer"')
 
@@ -116,6 +123,7 @@ DEFECTS = {
     "email-clicked-in-code": Defect(email_clicked_in_code, "spec.names", Status.RED, "'Email Clicked' looks like the Spec event 'Email Link Clicked'",
                                     also=("spec.coverage",)),
     "camel-case-property": Defect(camel_case_property, "spec.names", Status.YELLOW, "'linkUrl' is not snake_case"),
+    "lookalike-literal-track": Defect(lookalike_literal_track, "spec.names", Status.RED, "checkout.py:2: event 'Purchase' looks like the Spec event 'Order Completed'"),
     "slug-mismatch": Defect(slug_mismatch, "catalog.slug", Status.RED, "`acme-mailer`"),
     "eu-without-eu-section": Defect(eu_without_eu_section, "docs.regions", Status.RED, "no EU section", regions=("us", "eu")),
     "write-key-in-history": Defect(write_key_in_history, "secrets.history", Status.RED, "write key(s) in the git history"),

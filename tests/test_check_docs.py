@@ -132,3 +132,47 @@ def test_export_refuses_an_invalid_slug(project, tmp_path):
         render_docs(project, export=tmp_path / "segment-docs")
     assert not (tmp_path / "segment-docs").exists()
     assert (project / PAGE).read_bytes() == before
+
+
+CUSTOM_BUILDER = '''
+
+@dataclass(frozen=True, kw_only=True)
+class CampaignScheduled(SpecEvent):
+    """A campaign was scheduled to send.
+
+    Not a Spec event: Acme Mail's own.
+    """
+
+    spec_name: ClassVar[str] = "Campaign Scheduled"
+    campaign_id: str | None = None
+    send_at: str | None = None  # When the campaign will send (ISO-8601).
+'''
+
+
+def test_custom_builder_is_documented_from_its_docstring_and_comments(project):
+    """The integration's own builder in events.py joins the tables: docstring and field comments."""
+    events = project / "src/acme_mail_source/events.py"
+    events.write_text(events.read_text(encoding="utf-8") + CUSTOM_BUILDER, encoding="utf-8")
+    item = check(project).item("docs.events")
+    assert item.status is Status.RED
+    assert "+| Campaign Scheduled | A campaign was scheduled to send. |" in item.details
+
+    render_docs(project)
+    page = (project / PAGE).read_text(encoding="utf-8")
+    assert "| Campaign Scheduled | A campaign was scheduled to send. |" in page
+    assert "| `send_at` | When the campaign will send (ISO-8601). |" in page
+    assert page.count("| `campaign_id` |") == 1  # a Spec property is listed once
+    report = check(project)
+    assert report.item("docs.events").status is Status.GREEN
+    assert report.item("spec.names").status is Status.GREEN
+
+
+def test_literal_track_of_an_undocumented_event_is_yellow(project):
+    """An event name sent literally elsewhere in src, and missing from the page, is flagged."""
+    (project / "src/acme_mail_source/digest.py").write_text(
+        'def send(customer):\n    customer.track(user_id="u1", event="Digest Sent", properties={"digest_id": "d1"})\n',
+        encoding="utf-8",
+    )
+    item = check(project).item("docs.events")
+    assert item.status is Status.YELLOW
+    assert "Digest Sent" in item.message

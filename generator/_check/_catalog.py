@@ -6,10 +6,9 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from .. import _metadata, _rules, _segment
+from .. import _code, _metadata, _rules, _segment
 from .._project import Project
 from ..errors import AnswerError
-from . import _code
 from ._report import Item, Status, green, red, worst, yellow
 
 FILE = _metadata.METADATA_PATH.as_posix()

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import re
 
-from .. import _segment
+from .. import _code, _segment
 from .._project import Project
-from . import _code
 from ._report import Item, Status, green, red, worst
 
 _INTEGRATION_KEY_RE = re.compile(r"""["']integration["']""")

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 
-from .. import _segment
+from .. import _code, _segment
 from .._docs import generated_regions, render_page, unified_diff
 from .._project import Project
-from . import _code
 from ._report import Item, Status, green, red, worst, yellow
 
 _HEADING_RE = re.compile(r"^## +(.+?)\s*#*\s*$", re.MULTILINE)

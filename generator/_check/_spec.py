@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from .. import _segment
+from .. import _code, _segment
 from .._project import Project
-from . import _code
 from ._report import Item, Status, red, worst
 
 
