@@ -61,6 +61,42 @@ def _cmd_new(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_check(args: argparse.Namespace) -> int:
+    from ._check import check
+
+    report = check(args.project)
+    print(report.to_json() if args.json else report.to_text())
+    return report.exit_code
+
+
+def _cmd_docs(args: argparse.Namespace) -> int:
+    from ._docs import render_docs
+
+    result = render_docs(args.project, export=args.export)
+    for update in filter(None, (result.page, result.export)):
+        print(update.summary())
+        if update.diff and not update.created:
+            print(update.diff, end="")
+    return 0
+
+
+def _add_check_and_docs(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    check = commands.add_parser("check", help="review a project for Segment's launch review", description=(
+        "Review a generated project: one line per item, green (ready), yellow (reviewers will ask) "
+        "or red (would be rejected). Exits 1 when an item is red."))
+    check.add_argument("project", nargs="?", default=".", help="the project directory (default: .)")
+    check.add_argument("--json", action="store_true", help="print the report as JSON (for CI)")
+    check.set_defaults(run=_cmd_check)
+
+    docs = commands.add_parser("docs", help="regenerate the Segment docs page's tables", description=(
+        "Re-render the generated parts of docs/segment-source.md from catalog/metadata.yml; "
+        "text outside the segment-source markers is kept."))
+    docs.add_argument("project", nargs="?", default=".", help="the project directory (default: .)")
+    docs.add_argument("--export", metavar="DIR", help=(
+        "a segment-docs checkout: write the page to DIR/src/connections/sources/catalog/cloud-apps/<slug>/index.md"))
+    docs.set_defaults(run=_cmd_docs)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="segment-source",
@@ -81,6 +117,7 @@ def _parser() -> argparse.ArgumentParser:
     new.add_argument("--pretend", action="store_true", help="list what would be written; write nothing")
     new.add_argument("--no-git", action="store_true", help="skip git init and the first commit")
     new.set_defaults(run=_cmd_new)
+    _add_check_and_docs(commands)
     return parser
 
 

@@ -1,0 +1,143 @@
+"""Catalog metadata (``catalog/metadata.yml``), checked with the generator's own rules."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from .. import _code, _metadata, _rules, _segment
+from .._project import Project
+from ..errors import AnswerError
+from ._report import Item, Status, green, red, worst, yellow
+
+FILE = _metadata.METADATA_PATH.as_posix()
+_OPTIONAL = {"categories.secondary"}
+_OPEN = {"regions"}  # its keys are the declared regions, checked by catalog.regions
+_DOCS_SLUG_RE = re.compile(r'`context\.integration`\s*\|\s*`\{"name":\s*"(?P<slug>[^"]*)"')
+
+
+def expected_fields() -> list[str]:
+    """Every field ``_metadata.build`` writes, as dotted paths (built from dummy answers)."""
+    families = list(_segment.families())
+    sample = {
+        "integration_name": "x", "slug": "x", "description": "x", "website": "x", "support_email": "x",
+        "maintainer": "x", "categories": list(_segment.categories()[:1]), "regions": ["us"], "event_families": families[:1],
+    }
+
+    def walk(mapping: Mapping[str, Any], prefix: str) -> Iterator[str]:
+        for key, value in mapping.items():
+            path = prefix + key
+            yield path
+            if isinstance(value, Mapping) and path not in _OPEN:
+                yield from walk(value, path + ".")
+
+    return list(walk(_metadata.build(sample), ""))
+
+
+def _lookup(metadata: Mapping[str, Any], dotted: str) -> tuple[bool, Any]:
+    node: Any = metadata
+    for part in dotted.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return False, None
+        node = node[part]
+    return True, node
+
+
+def _fields(project: Project) -> Item:
+    absent = []
+    for path in expected_fields():
+        present, value = _lookup(project.metadata, path)
+        if path not in _OPTIONAL and (not present or value in (None, "")):
+            absent.append(path)
+    if absent:
+        return red("catalog.fields", f"{FILE} lacks {', '.join(absent)}", f"fill them in {FILE} (see the comments there)")
+    return green("catalog.fields", f"{FILE} has every field")
+
+
+def _rule(item_id: str, rule: Callable[[Any], Any], value: Any, ok: str) -> Item:
+    try:
+        rule(value)
+    except AnswerError as exc:
+        return red(item_id, exc.message, exc.hint)
+    return green(item_id, ok)
+
+
+def _slug(project: Project) -> Item:
+    slug = project.metadata.get("slug")
+    try:
+        _rules.slug(slug)
+    except AnswerError as exc:
+        return red("catalog.slug", exc.message, exc.hint)
+    found: list[tuple[Status, str, str]] = []
+    client_slug = _code.spec_constants(project).get("INTEGRATION_SLUG")
+    if client_slug != slug:
+        spec_py = "spec.py" if project.package_dir is None else project.package_dir.relative_to(project.root).joinpath("spec.py").as_posix()
+        found.append((Status.RED, f"the client sends `{client_slug}` as context.integration.name ({spec_py} INTEGRATION_SLUG), the catalog says `{slug}`",
+                      f"use one slug: the one Segment gave you in the Developer Portal, in both {FILE} and {spec_py}"))
+    page = project.docs_page
+    docs_slug = _DOCS_SLUG_RE.search(page.read_text(encoding="utf-8")) if page.is_file() else None
+    if docs_slug and docs_slug["slug"] != slug:
+        found.append((Status.RED, f"the docs page's context.integration row says `{docs_slug['slug']}`",
+                      "run `segment-source docs` to regenerate the page's tables"))
+    return worst("catalog.slug", found, f"slug `{slug}` (client and docs page agree)")
+
+
+def _description(project: Project) -> Item:
+    text = project.metadata.get("description")
+    limit = _segment.limits()["max_description_chars"]
+    try:
+        _rules.description(text)
+    except AnswerError as exc:
+        if isinstance(text, str) and text.strip():  # only the length rule is left
+            return yellow("catalog.description", f"description is {len(text.strip())} characters, over Segment's guidance of {limit}",
+                          f"shorten it to at most {limit} characters; a reviewer will ask")
+        return red("catalog.description", exc.message, exc.hint)
+    return green("catalog.description", f"description of {len(text.strip())} characters (at most {limit})")
+
+
+def _categories(project: Project) -> Item:
+    declared = project.metadata.get("categories")
+    if not isinstance(declared, Mapping):
+        return red("catalog.categories", "categories is not a mapping of primary and secondary",
+                   "write `categories: {primary: ..., secondary: ...}` (secondary is optional)")
+    chosen = [declared.get("primary"), declared.get("secondary")]
+    chosen = [c for c in chosen if c not in (None, "")]
+    return _rule("catalog.categories", _rules.categories, [str(c) for c in chosen], "categories " + " + ".join(f"`{c}`" for c in chosen))
+
+
+def _regions(project: Project) -> Item:
+    declared = project.metadata.get("regions")
+    if not isinstance(declared, Mapping) or not declared:
+        return red("catalog.regions", "regions declares no region", "list each region and its endpoint, e.g. `us: https://api.segment.io/v1`")
+    try:
+        _rules.regions([str(key) for key in declared])
+    except AnswerError as exc:
+        return red("catalog.regions", exc.message, exc.hint)
+    known = _segment.regions()
+    found = [
+        (Status.RED, f"region `{key}` endpoint is `{value}`, Segment's is `{known[key]['endpoint']}`",
+         f"set `regions.{key}: {known[key]['endpoint']}` in {FILE}")
+        for key, value in declared.items()
+        if value != known[key]["endpoint"]
+    ]
+    listed = ", ".join(f"{key} ({known[key]['endpoint']})" for key in declared)
+    return worst("catalog.regions", found, f"regions {listed}")
+
+
+def check(project: Project) -> list[Item]:
+    """The catalog items, in the order Segment's Catalog info tab asks for them."""
+    meta = project.metadata
+    return [
+        _fields(project),
+        _rule("catalog.name", _rules.integration_name, meta.get("name"), f"name `{meta.get('name')}`"),
+        _slug(project),
+        _description(project),
+        _rule("catalog.website", _rules.website, meta.get("website"), f"website {meta.get('website')}"),
+        _categories(project),
+        _rule("catalog.support_email", _rules.support_email, meta.get("support_email"), f"support email {meta.get('support_email')}"),
+        _rule("catalog.maintainer", _rules.maintainer, meta.get("maintainer"), f"maintainer `{meta.get('maintainer')}`"),
+        _regions(project),
+        _rule("catalog.event_families", _rules.event_families, list(meta.get("event_families") or []),
+              "event families " + ", ".join(f"`{f}`" for f in meta.get("event_families") or [])),
+    ]

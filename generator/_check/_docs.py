@@ -1,0 +1,130 @@
+"""The Segment docs page (``docs/segment-source.md``) against a fresh render of it."""
+
+from __future__ import annotations
+
+import re
+
+from .. import _code, _segment
+from .._docs import generated_regions, render_page, unified_diff
+from .._project import Project
+from ._report import Item, Status, green, red, worst, yellow
+
+_HEADING_RE = re.compile(r"^## +(.+?)\s*#*\s*$", re.MULTILINE)
+_FIX_TABLES = "run `segment-source docs` to regenerate the tables (hand-written text outside the markers is kept)"
+
+
+def _front_matter_end(text: str) -> int:
+    if text.startswith("---\n"):
+        end = text.find("\n---\n", 4)
+        if end != -1:
+            return end + 5
+    return 0
+
+
+def _sections(text: str) -> dict[str, str]:
+    """``''`` (the intro) and each H2 heading -> the text under it."""
+    body = text[_front_matter_end(text):]
+    matches = list(_HEADING_RE.finditer(body))
+    sections = {"": body[: matches[0].start()] if matches else body}
+    for i, match in enumerate(matches):
+        end = matches[i + 1].start() if i + 1 < len(matches) else len(body)
+        sections.setdefault(match[1], body[match.end():end])
+    return sections
+
+
+def _table(section: str) -> list[str]:
+    return [line.rstrip() for line in section.splitlines() if line.lstrip().startswith("|")]
+
+
+def _first_cells(table: list[str]) -> list[str]:
+    rows = table[2:]  # after the header and the --- line
+    return [row.strip().strip("|").split("|")[0].strip().strip("`") for row in rows]
+
+
+def _structure(project: Project, page: str, rendered: str) -> Item:
+    expected = [h for h in _sections(rendered) if h]
+    found = _sections(page)
+    headings = [h for h in found if h]
+    problems: list[tuple[Status, str, str]] = []
+    missing = [h for h in expected if h not in found]
+    if missing:
+        problems.append((Status.RED, "missing " + ", ".join(f"`## {h}`" for h in missing),
+                         "add the section(s) back (Segment's source page template has them, in this order: "
+                         + ", ".join(expected) + ")"))
+    present = [h for h in headings if h in expected]
+    if not missing and present != expected:
+        problems.append((Status.YELLOW, "sections out of Segment's order: " + ", ".join(present),
+                         "order them: " + ", ".join(expected)))
+    intro = found[""]
+    maintainer = str(project.meta("maintainer", "maintainer") or "")
+    email = str(project.meta("support_email", "support_email") or "")
+    if maintainer and maintainer not in intro:
+        problems.append((Status.RED, f"the intro does not name the maintainer `{maintainer}`",
+                         f"say in the intro: This source is maintained by {maintainer}."))
+    if email and f"mailto:{email}" not in intro:
+        problems.append((Status.RED, f"the intro has no support contact (mailto:{email})",
+                         f"link the support email in the intro: [contact the support team](mailto:{email})"))
+    return worst("docs.sections", problems, "intro with maintainer and support contact, then " + ", ".join(expected))
+
+
+def _regions(project: Project, page: str, rendered: str) -> Item:
+    eu = _segment.regions()["eu"]
+    eu_host = eu["host"].split("://", 1)[-1]
+    supported = "eu" in project.regions
+    mentioned = eu_host in page
+    if supported and not mentioned:
+        return red("docs.regions", f"the catalog declares EU, but the page has no EU section (no `{eu['endpoint']}`)",
+                   "run `segment-source docs` to restore the regions notice, or tell EU workspaces which endpoint to choose")
+    if not supported and mentioned:
+        return red("docs.regions", "the page mentions the EU endpoint, but the catalog declares US only",
+                   "run `segment-source docs`, or declare `regions.eu` once the source sends to the EU endpoint")
+    ours, fresh = generated_regions(page).get("regions"), generated_regions(rendered).get("regions")
+    if ours is not None and fresh is not None and ours != fresh:
+        return yellow("docs.regions", "the regions notice differs from the catalog's regions", _FIX_TABLES,
+                      unified_diff(ours, fresh, "page", "rendered").splitlines())
+    return green("docs.regions", "EU section present (EU supported)" if supported else "US-only notice, no EU section (US only)")
+
+
+def _events(project: Project, page: str, rendered: str) -> Item:
+    ours, fresh = _sections(page), _sections(rendered)
+    our_regions = generated_regions(page)
+    problems: list[tuple[Status, str, str]] = []
+    details: list[str] = []
+    for name, body in generated_regions(rendered).items():
+        want = _table(body)
+        heading = next((h for h, text in fresh.items() if body in text), "")
+        if not want or not heading:
+            continue
+        # Inside the markers when the page has them: rows the partner adds outside stay theirs.
+        have = _table(our_regions[name]) if name in our_regions else _table(ours.get(heading, ""))
+        if have != want:
+            problems.append((Status.RED, f"the {heading} table differs from the catalog and the Spec", _FIX_TABLES))
+            details += unified_diff("\n".join(have) + "\n", "\n".join(want) + "\n", f"{heading} (page)", f"{heading} (rendered)").splitlines()
+    documented = set(_first_cells(_table(ours.get("Events", ""))))
+    naming = _segment.naming()
+    spec_names = [e.name for e in _segment.spec_events()]
+    undocumented = sorted({
+        d.name for d in _code.event_definitions(project)
+        if d.name not in documented and naming.spec_name_for(d.name, spec_names, _segment.lookalikes()) is None
+    })
+    if undocumented:
+        problems.append((Status.YELLOW, "the source sends events the page does not list: " + ", ".join(undocumented),
+                         "document them in a second table under `## Events`, outside the generated one's markers"))
+    count = len(_first_cells(_table(fresh.get("Events", ""))))
+    return worst("docs.events", problems, f"Events ({count}) and Event Properties tables match the catalog", details)
+
+
+def check(project: Project) -> list[Item]:
+    """``docs.page``, then its sections, its regions notice and its tables."""
+    path = project.docs_page
+    shown = path.relative_to(project.root).as_posix()
+    if not path.is_file():
+        return [red("docs.page", f"{shown} is missing", "run `segment-source docs` to write it")]
+    page = path.read_text(encoding="utf-8")
+    rendered = render_page(project)
+    return [
+        green("docs.page", f"{shown} (goes to segment-docs as index.md of cloud-apps/{project.slug})"),
+        _structure(project, page, rendered),
+        _regions(project, page, rendered),
+        _events(project, page, rendered),
+    ]
