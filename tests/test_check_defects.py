@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from _check_projects import PACKAGE, commit, copy, edit, git, pristine
 
 from generator import Status, check
 from generator._cli import main
+
+from ._check_projects import PACKAGE, commit, copy, edit, git, pristine
 
 KEY = "9q1ZpR4vS2mX7bN3kL8dF5hJ0wQ6tY1u"  # shaped like a real write key: 32 letters and digits
 EVENTS = f"src/{PACKAGE}/events.py"

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from _check_projects import copy, edit, pristine
 
 from generator import GeneratorError, Status, check, render_docs
 from generator._cli import main
+
+from ._check_projects import copy, edit, pristine
 
 PAGE = "docs/segment-source.md"
 META = "catalog/metadata.yml"

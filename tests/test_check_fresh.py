@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from _check_projects import copy, edit, pristine
 
 import generator
 from generator import GeneratorError, Status, check
 from generator._cli import main
+
+from ._check_projects import copy, edit, pristine
 
 EXPECTED_IDS = [
     "catalog.fields", "catalog.name", "catalog.slug", "catalog.description", "catalog.website",
