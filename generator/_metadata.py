@@ -67,7 +67,7 @@ def build(answers: Mapping[str, Any]) -> CommentedMap:
         ]), "the Segment docs page"),
         ("test_account", _map([
             ("username", Q(PLACEHOLDER), "an account Segment's QA can log in with"),
-            ("password", Q(PLACEHOLDER), "share it through the Developer Portal; never commit it"),
+            ("password", Q(PLACEHOLDER), "how QA gets it, e.g. `sent through the Developer Portal`; never the password itself"),
             ("notes", Q(PLACEHOLDER), "how to make the source send events"),
         ]), "for Segment's review"),
     ])

@@ -28,11 +28,11 @@ def fresh(request, tmp_path_factory):
 
 
 def test_fresh_project_is_green_but_the_test_account(fresh):
-    """Every item is green except the test-account placeholders, which are yellow."""
+    """Every item is green except the placeholders (test account, logo, mark), which are yellow."""
     report = check(fresh)
     assert [item.id for item in report.items] == EXPECTED_IDS
     not_green = {item.id: item.status for item in report.items if item.status is not Status.GREEN}
-    assert not_green == {"project.test_account": Status.YELLOW}
+    assert not_green == {"project.test_account": Status.YELLOW, "logos.logo": Status.YELLOW, "logos.mark": Status.YELLOW}
     assert report.ok
     assert report.exit_code == 0
 
@@ -50,7 +50,7 @@ def test_cli_text_report_has_one_line_per_item_and_exits_0(fresh, capsys):
     for item_id in EXPECTED_IDS:
         assert any(line.split()[:2] in (["green", item_id], ["yellow", item_id]) for line in out.splitlines()), item_id
     assert "fix: fill them in catalog/metadata.yml" in out
-    assert out.rstrip().splitlines()[-1].startswith("25 items: 24 green, 1 yellow, 0 red")
+    assert out.rstrip().splitlines()[-1].startswith("25 items: 22 green, 3 yellow, 0 red")
 
 
 def test_cli_json_report_is_the_same_report(fresh, capsys):
@@ -58,7 +58,7 @@ def test_cli_json_report_is_the_same_report(fresh, capsys):
     assert main(["check", str(fresh), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["ok"] is True
-    assert data["counts"] == {"green": 24, "yellow": 1, "red": 0}
+    assert data["counts"] == {"green": 22, "yellow": 3, "red": 0}
     assert [item["id"] for item in data["items"]] == EXPECTED_IDS
     assert {i["id"]: i["status"] for i in data["items"]}["project.test_account"] == "yellow"
 
@@ -70,11 +70,13 @@ def test_check_defaults_to_the_current_directory(fresh, monkeypatch, capsys):
 
 
 def test_filled_test_account_turns_green(tmp_path, fresh):
-    """Once the test account is filled in, the fresh project is all green."""
+    """Once the test account is filled in and the logos replaced, the project is all green."""
     project = copy(fresh, tmp_path / "p")
     edit(project / "catalog/metadata.yml", 'username: "CHANGE-ME"', 'username: "qa@acme.example"')
     edit(project / "catalog/metadata.yml", 'password: "CHANGE-ME"', 'password: "shared in the Developer Portal"')
     edit(project / "catalog/metadata.yml", 'notes: "CHANGE-ME"', 'notes: "Send a campaign to yourself."')
+    for svg in ("logo.svg", "mark.svg"):
+        edit(project / "catalog" / svg, "segment-source:placeholder", "Acme's own artwork")
     report = check(project)
     assert report.counts() == {"green": 25, "yellow": 0, "red": 0}
 

@@ -7,7 +7,10 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from .._project import Project
-from ._report import Item, green, red
+from ._report import Item, green, red, yellow
+
+# The generated placeholders carry this comment until the partner replaces them.
+PLACEHOLDER_MARK = "segment-source:placeholder"
 
 _LENGTH_RE = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(px)?\s*$")
 
@@ -67,5 +70,9 @@ def check(project: Project) -> list[Item]:
             if abs(size[0] - size[1]) > 1e-6:
                 items.append(red(item_id, f"the mark is {shown}, not square", "make the mark square (equal width and height, or a square viewBox)"))
                 continue
+        if PLACEHOLDER_MARK in path.read_text(encoding="utf-8", errors="replace"):
+            items.append(yellow(item_id, f"{path.name} is still the generated placeholder ({shown})",
+                                f"replace {path.name} with your own SVG: {what}"))
+            continue
         items.append(green(item_id, f"{path.name}: SVG, {shown}"))
     return items
