@@ -1,7 +1,7 @@
 """segment-source-generator: scaffold a Segment partner Cloud Event Source."""
 
 from ._generate import Result, generate
-from ._version import __version__
+from ._about import __version__
 from .errors import AnswerError, DestinationError, GeneratorError, MissingAnswersError
 
 __all__ = [

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from . import _answers
 from ._generate import Result, generate
-from ._version import __version__
+from ._about import __version__
 from .errors import GeneratorError, MissingAnswersError
 
 
