@@ -1,8 +1,10 @@
 """segment-source-generator: scaffold a Segment partner Cloud Event Source."""
 
-from ._generate import Result, generate
 from ._about import __version__
-from .errors import AnswerError, DestinationError, GeneratorError, MissingAnswersError
+from ._generate import Result, generate
+from ._source import TEMPLATE_URL
+from ._update import UpdateCheck, UpdateResult, check_update, update
+from .errors import AnswerError, DestinationError, GeneratorError, MissingAnswersError, UpdateError
 
 __all__ = [
     "AnswerError",
@@ -10,6 +12,12 @@ __all__ = [
     "GeneratorError",
     "MissingAnswersError",
     "Result",
+    "TEMPLATE_URL",
+    "UpdateCheck",
+    "UpdateError",
+    "UpdateResult",
     "__version__",
+    "check_update",
     "generate",
+    "update",
 ]
