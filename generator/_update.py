@@ -175,8 +175,7 @@ def _run(project: Path, state: _State, migrations: list[_migrations.Migration], 
         migrated = _migrations.renamed(state.answers, migrations, list(_answers.questions()))
         if _migrations.write_answers(state.answers_path, migrated):
             applied = [f"v{m.version}: {m.summary}" for m in migrations if m.renamed_answers]
-            _git.commit(project, "Migrate answers for segment-source template v{} ({})".format(
-                __version__, "; ".join(applied)), ANSWERS_FILE)
+            _git.commit(project, "segment-source update: migrate answers (" + "; ".join(applied) + ")", ANSWERS_FILE)
         with _source.offline_template():
             copier.run_update(
                 project,

@@ -109,7 +109,7 @@ def _v3(repo: Path) -> None:
     with (repo / "copier.yml").open("a", encoding="utf-8") as stream:
         stream.write("\nsupport_url:\n  type: str\n  help: Support page (https://...)\n")
     _edit(repo / "generator/_rules.py", r"^RULES: (.*)= \{\n", 'RULES: \\1= {\n    "support_url": website,\n')
-    with (repo / "template/README.md.jinja").open("a", encoding="utf-8") as stream:
+    with (repo / "template/CONTRIBUTING.md.jinja").open("a", encoding="utf-8") as stream:
         stream.write("\nSupport: {{ support_url }}\n")
 
 
