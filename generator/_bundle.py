@@ -141,7 +141,7 @@ def build_bundle(source: Path, version: str, out: Path) -> list[str]:
         out: the bundle file to write (replaced if it exists).
 
     Returns:
-        The tags in the bundle, oldest release first, ``v<version>`` last.
+        The tags in the bundle, oldest release first (``v<version>`` last unless it is a release).
     """
     source = source.resolve()
     in_repo = _is_repo_root(source)
@@ -168,5 +168,4 @@ def build_bundle(source: Path, version: str, out: Path) -> list[str]:
         partial = out.with_name(out.name + ".partial")
         _git("--git-dir", str(bare), "bundle", "create", "--quiet", str(partial), "--tags")
         os.replace(partial, out)
-    order = [t for t in tags if t != want]
-    return [*order, want]
+    return list(tags)

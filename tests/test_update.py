@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from ruamel.yaml import YAML
-from update_support import CLIENT, Release, build_releases, commit_all, files, git, new_project, run
+from update_support import Release, build_releases, commit_all, files, git, new_project, run
 
 from generator import TEMPLATE_URL
 
@@ -196,6 +196,3 @@ def test_migration_carries_the_renamed_answer(releases: dict[str, Release], tmp_
     # Without the migration, copier would have fallen back to the default (the integration name).
     assert "maintained by Acme Mail" not in page
 
-
-def test_client_file_constant_matches_template() -> None:
-    assert (Path(__file__).resolve().parent.parent / CLIENT).is_file()
