@@ -20,9 +20,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from update_support import build_releases, commit_all, env, new_project, run  # noqa: E402
+from update_support import build_releases, commit_all, env, new_project, run
 
-from generator import TEMPLATE_URL  # noqa: E402
+from generator import TEMPLATE_URL
 
 DATA = "support_url=https://acme.example/help"
 

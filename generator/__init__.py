@@ -7,12 +7,12 @@ from ._update import UpdateCheck, UpdateResult, check_update, update
 from .errors import AnswerError, DestinationError, GeneratorError, MissingAnswersError, UpdateError
 
 __all__ = [
+    "TEMPLATE_URL",
     "AnswerError",
     "DestinationError",
     "GeneratorError",
     "MissingAnswersError",
     "Result",
-    "TEMPLATE_URL",
     "UpdateCheck",
     "UpdateError",
     "UpdateResult",

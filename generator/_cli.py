@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import _answers
-from ._generate import Result, generate
 from ._about import __version__
+from ._generate import Result, generate
 from .errors import GeneratorError, MissingAnswersError
 
 

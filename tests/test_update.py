@@ -36,7 +36,7 @@ def hand_edit(project: Path) -> None:
     commit_all(project, "hand edits")
 
 
-def update(release: Release, project: Path, *args: str, check: bool = True):  # noqa: ANN201
+def update(release: Release, project: Path, *args: str, check: bool = True):
     return run(release.cli, "update", str(project), *args, check=check)
 
 
