@@ -1,12 +1,15 @@
 """segment-source-generator: scaffold a Segment partner Cloud Event Source."""
 
+from ._about import __version__
 from ._check import Item, Report, Status, check
 from ._docs import DocsResult, render_docs
 from ._generate import Result, generate
-from ._version import __version__
-from .errors import AnswerError, DestinationError, GeneratorError, MissingAnswersError
+from ._source import TEMPLATE_URL
+from ._update import UpdateCheck, UpdateResult, check_update, update
+from .errors import AnswerError, DestinationError, GeneratorError, MissingAnswersError, UpdateError
 
 __all__ = [
+    "TEMPLATE_URL",
     "AnswerError",
     "DestinationError",
     "DocsResult",
@@ -16,8 +19,13 @@ __all__ = [
     "Report",
     "Result",
     "Status",
+    "UpdateCheck",
+    "UpdateError",
+    "UpdateResult",
     "__version__",
     "check",
+    "check_update",
     "generate",
     "render_docs",
+    "update",
 ]

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from . import _answers
+from ._about import __version__
 from ._generate import Result, generate
-from ._version import __version__
 from .errors import GeneratorError, MissingAnswersError
 
 
@@ -97,6 +98,53 @@ def _add_check_and_docs(commands: argparse._SubParsersAction[argparse.ArgumentPa
     docs.set_defaults(run=_cmd_docs)
 
 
+def _cmd_update(args: argparse.Namespace) -> int:
+    from . import _update  # packaging and copier load only for this command
+
+    if args.check:
+        info = _update.check_update(args.project)
+        if args.json:
+            print(json.dumps(info.as_dict()))
+        elif info.update_available:
+            print(f"{info.project}: template v{info.current_version}; v{info.latest_version} is available "
+                  "(run segment-source update)")
+        else:
+            print(f"{info.project}: template v{info.current_version} is up to date (segment-source {info.latest_version})")
+        return 0
+    data: dict[str, object] = {}
+    if args.data_file:
+        data.update(_answers.load_data_file(Path(args.data_file)))
+    data.update(_answers.parse_data_pairs(args.data))
+    missing = _update.missing_answers(args.project, data)
+    if missing and _interactive():
+        from . import _prompts
+
+        data = _prompts.ask_only(missing, data)
+    result = _update.update(args.project, data, pretend=args.pretend)
+    if not result.updated:
+        print(f"{result.project}: already at template v{result.to_version}; nothing to do")
+        return 0
+    verb = "Would update" if result.pretend else "Updated"
+    print(f"{verb} {result.project} from template v{result.from_version} to v{result.to_version} "
+          f"({len(result.changed)} files changed)")
+    for migration in result.migrations:
+        print(f"  migrated {migration}")
+    if result.diffstat:
+        print(result.diffstat.rstrip())
+    unresolved = [*result.conflicts, *result.rejects]
+    if result.pretend:
+        if unresolved:
+            print("Would conflict: " + ", ".join(unresolved))
+        return 0
+    if unresolved:
+        print(f"error: {len(unresolved)} conflicts remain: {', '.join(unresolved)}\n"
+              "  hint: resolve the <<<<<<< / >>>>>>> blocks (and any .rej hunks), `git add` the files, then commit",
+              file=sys.stderr)
+        return 1
+    print("Review the changes with `git diff`, then commit them.")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="segment-source",
@@ -118,6 +166,20 @@ def _parser() -> argparse.ArgumentParser:
     new.add_argument("--no-git", action="store_true", help="skip git init and the first commit")
     new.set_defaults(run=_cmd_new)
     _add_check_and_docs(commands)
+
+    update = commands.add_parser("update", help="update a project to this version's template, keeping your edits",
+                                 description=(
+        "Update a generated project to the template of this segment-source version with copier's "
+        "three-way merge. The project must be a clean git work tree; conflicts are written inline "
+        "and make the command exit 1. Without a terminal, answer new questions with --data."))
+    update.add_argument("project", nargs="?", default=".", help="the project's directory (default: .)")
+    update.add_argument("--data", "-d", action="append", default=[], metavar="KEY=VALUE",
+                        help="an answer to a question this version adds (repeatable)")
+    update.add_argument("--data-file", metavar="FILE", help="a YAML file of such answers")
+    update.add_argument("--pretend", action="store_true", help="show what would change; touch nothing")
+    update.add_argument("--check", action="store_true", help="only say whether a newer template is available")
+    update.add_argument("--json", action="store_true", help="with --check: print JSON")
+    update.set_defaults(run=_cmd_update)
     return parser
 
 

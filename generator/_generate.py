@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import _answers, _git, _metadata
-from ._template_files import template_root
-from ._version import __version__
+from . import _answers, _git, _metadata, _source
+from ._about import __version__
 from .errors import DestinationError, MissingAnswersError
 
 
@@ -44,33 +43,24 @@ def _check_destination(dst: Path, overwrite: bool) -> None:
         )
 
 
-def _snapshot(into: Path) -> Path:
-    """Copy the template's files into a plain directory.
-
-    A checkout is a git repository, and copier would record an unresolvable
-    work-in-progress commit for a dirty one (copier-notes §1).
-    """
-    root = template_root()
-    ignore = shutil.ignore_patterns("__pycache__", "*.py[co]")
-    for name in ("template", "docs_templates"):
-        shutil.copytree(root / name, into / name, ignore=ignore)
-    shutil.copy2(root / "copier.yml", into / "copier.yml")
-    return into
-
-
 def _render(staging: Path, answers: Mapping[str, Any]) -> None:
     # Imported here: copier takes about half a second to import, and --help should not wait.
     import copier
 
-    copier.run_copy(
-        str(_snapshot(staging.parent / "template-snapshot")),
-        staging,
-        data=dict(answers),
-        defaults=True,
-        overwrite=True,
-        quiet=True,
-        unsafe=False,
-    )
+    # The public URL and the version tag are what the answers file records, so a later
+    # update (ours or plain `copier update`) finds this exact template again; the bundle
+    # serves them offline (generator/_source.py).
+    with _source.offline_template():
+        copier.run_copy(
+            _source.TEMPLATE_URL,
+            staging,
+            data=dict(answers),
+            vcs_ref=_source.template_ref(),
+            defaults=True,
+            overwrite=True,
+            quiet=True,
+            unsafe=False,
+        )
     _metadata.write(staging, answers)
 
 

@@ -11,14 +11,14 @@ from .errors import GeneratorError
 _FALLBACK_IDENTITY = ["-c", "user.name=segment-source", "-c", "user.email=segment-source@localhost"]
 
 
-def git(project: Path, *args: str) -> str:
+def git(project: Path, *args: str, hint: str = "fix git, or pass --no-git") -> str:
     """Run git in ``project``; return its stdout or raise :class:`GeneratorError`."""
     try:
         done = subprocess.run(["git", *args], cwd=project, capture_output=True, text=True, check=False)
     except FileNotFoundError:
         raise GeneratorError("git is not installed", "install git, or pass --no-git") from None
     if done.returncode != 0:
-        raise GeneratorError(f"`git {' '.join(args)}` failed in {project}: {done.stderr.strip()}", "fix git, or pass --no-git")
+        raise GeneratorError(f"`git {' '.join(args)}` failed in {project}: {done.stderr.strip()}", hint)
     return done.stdout
 
 
@@ -33,3 +33,10 @@ def init_and_commit(project: Path, message: str) -> None:
     git(project, "add", "--all")
     identity = [] if _has_identity(project) else _FALLBACK_IDENTITY
     git(project, *identity, "commit", "--quiet", "--no-verify", "-m", message)
+
+
+def commit(project: Path, message: str, *paths: str) -> None:
+    """Commit ``paths`` in ``project`` (with a fallback identity when the user has none)."""
+    identity = [] if _has_identity(project) else _FALLBACK_IDENTITY
+    git(project, "add", "--", *paths, hint="fix git in the project")
+    git(project, *identity, "commit", "--quiet", "--no-verify", "-m", message, "--", *paths, hint="fix git in the project")

@@ -6,7 +6,7 @@ the user types, and shows the rule's message (field, value, fix) until it passes
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import questionary
@@ -100,3 +100,11 @@ def ask(given: Mapping[str, Any], *, only_without_default: bool = False) -> dict
             continue
         answers[key] = special[key](default) if key in special else _ask_text(key, default)
     return answers
+
+
+def ask_only(keys: Iterable[str], given: Mapping[str, Any]) -> dict[str, Any]:
+    """Ask exactly ``keys`` (e.g. the questions an update adds); return ``given`` plus them."""
+    wanted = set(keys)
+    placeholders = {key: None for key in _answers.questions() if key not in wanted and key not in given}
+    answers = ask({**given, **placeholders})
+    return {key: value for key, value in answers.items() if key not in placeholders}

@@ -5,7 +5,8 @@ Hierarchy::
     GeneratorError              anything the user can fix; the CLI prints it and exits 1
     ├── AnswerError             one answer breaks a rule (names the field, value and fix)
     ├── MissingAnswersError     no terminal, and required answers are missing (exit 2)
-    └── DestinationError        the destination cannot be written as asked
+    ├── DestinationError        the destination cannot be written as asked
+    └── UpdateError             a project cannot be updated as it is (dirty, not ours, newer)
 """
 
 from __future__ import annotations
@@ -53,6 +54,10 @@ class MissingAnswersError(GeneratorError):
 
 class DestinationError(GeneratorError):
     """The destination directory cannot be written as asked."""
+
+
+class UpdateError(GeneratorError):
+    """A project cannot be updated as it is; nothing was changed."""
 
 
 def _show(value: object) -> str:

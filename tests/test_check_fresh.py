@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-import generator
 from generator import GeneratorError, Status, check
 from generator._cli import main
 
@@ -96,8 +95,3 @@ def test_not_a_project_is_a_clear_error(tmp_path, capsys, present):
     err = capsys.readouterr().err
     assert err.startswith("error: ") and str(tmp_path) in err and "hint:" in err
 
-
-def test_api_names_are_exported_sorted():
-    assert generator.__all__ == sorted(generator.__all__)
-    for name in ("check", "render_docs", "Report", "Item", "Status", "DocsResult"):
-        assert name in generator.__all__

@@ -1,0 +1,79 @@
+"""Migrations: what moves a project along when a template version renames an answer.
+
+Why Python and not copier's ``_migrations``: copier migrations are shell tasks, so they
+need ``--trust``/``unsafe=True`` and run with full rights (copier-notes §4, gotcha 6),
+which the style guide rules out. The generator instead applies a table keyed by template
+version before it calls copier's update, and commits the result, so the project is clean
+again when copier checks it.
+
+An answer rename keeps the old key next to the new one. Copier re-renders the *old*
+version from the answers file to compute the user's edits, and that render still needs the
+old key; the new version only asks the new key, and copier drops the old one from the
+answers file it writes (it keeps declared questions only), so nothing is left behind.
+
+Plain ``copier update`` does not run these migrations; ``segment-source update`` does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from packaging.version import Version
+from ruamel.yaml import YAML
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One template change that a project needs help with, keyed by the version making it."""
+
+    version: str
+    summary: str
+    renamed_answers: Mapping[str, str] = field(default_factory=dict)
+
+
+#: Every migration, oldest first.
+MIGRATIONS: tuple[Migration, ...] = (
+    # Template v0.2.0 asks `maintainer_company`: "maintainer" alone read as a person, while
+    # Segment's catalog wants the maintaining company (design.md, "Maintainer (company)").
+    Migration(
+        "0.2.0",
+        "answer `maintainer` is now `maintainer_company`",
+        renamed_answers={"maintainer": "maintainer_company"},
+    ),
+)
+
+
+def pending(current: Version, target: Version, table: Sequence[Migration] = MIGRATIONS) -> list[Migration]:
+    """The migrations of the versions after ``current``, up to and including ``target``."""
+    return [m for m in table if current < Version(m.version) <= target]
+
+
+def renamed(answers: Mapping[str, Any], migrations: Sequence[Migration], questions: Sequence[str]) -> dict[str, Any]:
+    """Return ``answers`` with each renamed answer also saved under its new key.
+
+    A rename applies only when the old key is answered, the new key is not, and the target
+    template asks the new key (``questions``), so running it twice, or against a template
+    that never made the rename, changes nothing.
+    """
+    result = dict(answers)
+    for migration in migrations:
+        for old, new in migration.renamed_answers.items():
+            if old in result and new not in result and new in questions:
+                result[new] = result[old]
+    return result
+
+
+def write_answers(path: Path, answers: Mapping[str, Any]) -> bool:
+    """Add the keys of ``answers`` missing from the answers file at ``path``; True if any."""
+    yaml = YAML()  # round-trip: keeps the header comment copier's template wrote
+    data = yaml.load(path.read_text(encoding="utf-8"))
+    added = {key: value for key, value in answers.items() if key not in data}
+    if not added:
+        return False
+    data.update(added)
+    with path.open("w", encoding="utf-8") as stream:
+        yaml.dump(data, stream)
+    return True

@@ -1,0 +1,267 @@
+"""``update()``: move a generated project to this version's template, keeping the user's edits.
+
+copier does the three-way merge (``run_update`` with ``conflict="inline"``); around it the
+generator refuses what copier would half-do (a dirty tree, a project that is not ours, a
+downgrade, a new question nobody answered), applies its migrations, and afterwards finds
+every conflict, because copier returns normally even when it leaves some (copier-notes §2.2).
+
+``catalog/metadata.yml`` is written by ``generate()`` after rendering; it is not a template
+file, so copier never sees it and an update never touches it. After generation it is the
+user's file (``segment-source check`` reviews it).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from packaging.version import InvalidVersion, Version
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from . import _answers, _git, _migrations, _source
+from ._about import __version__
+from .errors import MissingAnswersError, UpdateError
+
+ANSWERS_FILE = ".copier-answers.yml"
+_HINT = "fix git in the project, then run segment-source update again"
+
+
+@dataclass(frozen=True)
+class UpdateCheck:
+    """Whether the installed generator carries a newer template than the project's."""
+
+    project: Path
+    current_version: str
+    latest_version: str
+    update_available: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON shape of ``copier check-update --output-format json``, plus the project."""
+        return {
+            "update_available": self.update_available,
+            "current_version": self.current_version,
+            "latest_version": self.latest_version,
+            "project": str(self.project),
+        }
+
+
+@dataclass(frozen=True)
+class UpdateResult:
+    """What :func:`update` did (or, with ``pretend``, would do) to a project."""
+
+    project: Path
+    from_version: str
+    to_version: str
+    updated: bool
+    pretend: bool
+    changed: tuple[str, ...]
+    conflicts: tuple[str, ...]
+    rejects: tuple[str, ...]
+    migrations: tuple[str, ...]
+    diffstat: str
+
+    @property
+    def clean(self) -> bool:
+        """True when no conflict and no rejected hunk is left to resolve."""
+        return not self.conflicts and not self.rejects
+
+
+@dataclass(frozen=True)
+class _State:
+    project: Path
+    answers_path: Path
+    answers: dict[str, Any]
+    version: Version
+
+
+def _version_of(commit: object, project: Path) -> Version:
+    try:
+        return Version(str(commit).removeprefix("v"))
+    except InvalidVersion:
+        raise UpdateError(
+            f"{project} records template `{commit}`, which is not a release of segment-source",
+            "it was generated from an unreleased template; regenerate it with a released segment-source",
+        ) from None
+
+
+def _inspect(project: Path) -> _State:
+    path = project / ANSWERS_FILE
+    try:
+        loaded = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+    except OSError:
+        raise UpdateError(f"{project} has no {ANSWERS_FILE}", "give the directory of a project made by segment-source new") from None
+    except YAMLError as exc:
+        raise UpdateError(f"{path} is not valid YAML: {exc}", "restore it from git (git checkout -- .copier-answers.yml)") from None
+    if not isinstance(loaded, dict):
+        raise UpdateError(f"{path} is not a mapping of answers", "restore it from git (git checkout -- .copier-answers.yml)")
+    src, commit = loaded.get("_src_path"), loaded.get("_commit")
+    if commit is None:
+        raise UpdateError(
+            f"{project} records no template version (`_commit`); it predates updatable projects",
+            "generate a new project with this segment-source and carry your changes over",
+        )
+    if src != _source.TEMPLATE_URL:
+        raise UpdateError(
+            f"{project} was generated from `{src}`, not from the segment-source template",
+            "update it with plain `copier update`",
+        )
+    answers = {str(k): v for k, v in loaded.items() if not str(k).startswith("_")}
+    return _State(project, path, answers, _version_of(commit, project))
+
+
+def _require_clean(project: Path) -> None:
+    _git.git(project, "rev-parse", "--show-toplevel",
+             hint="updates need git: `git init && git add -A && git commit`, then run segment-source update again")
+    status = _git.git(project, "status", "--porcelain", "--untracked-files=all", hint=_HINT).splitlines()
+    if status:
+        shown = ", ".join(line[3:] for line in status[:5]) + (", ..." if len(status) > 5 else "")
+        raise UpdateError(
+            f"{project} has uncommitted changes ({shown})",
+            "commit or stash them (untracked files count too), then run segment-source update again",
+        )
+
+
+def check_update(project: str | os.PathLike[str] = ".") -> UpdateCheck:
+    """Say whether this generator's template is newer than the one ``project`` was made from.
+
+    Raises:
+        UpdateError: ``project`` was not generated by segment-source (or not by a release).
+    """
+    state = _inspect(Path(project).absolute())
+    latest = Version(__version__)
+    return UpdateCheck(state.project, str(state.version), str(latest), latest > state.version)
+
+
+def missing_answers(project: str | os.PathLike[str] = ".", data: Mapping[str, Any] | None = None) -> list[str]:
+    """The questions this version adds without a default that neither the project nor ``data`` answers."""
+    state = _inspect(Path(project).absolute())
+    return _missing(state, _migrations.pending(state.version, Version(__version__)), data or {})
+
+
+def _missing(state: _State, migrations: list[_migrations.Migration], data: Mapping[str, Any]) -> list[str]:
+    known = _migrations.renamed(state.answers, migrations, list(_answers.questions()))
+    return [key for key in _answers.required_keys() if key not in known and key not in data]
+
+
+def _conflicts(project: Path) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """Return (changed, conflicted, rejected) files of ``project`` after an update."""
+    unmerged = set(_git.git(project, "diff", "--name-only", "--diff-filter=U", hint=_HINT).split("\n")) - {""}
+    status = _git.git(project, "status", "--porcelain", "--untracked-files=all", "--ignored", hint=_HINT).splitlines()
+    changed = sorted({line[3:].split(" -> ")[-1].strip('"') for line in status if not line.startswith("!! ")})
+    rejects = sorted({line[3:].strip('"') for line in status if line.endswith(".rej")})
+    marked = set()
+    for name in changed:
+        path = project / name
+        if path.is_file() and not path.is_symlink():
+            lines = path.read_bytes().splitlines()
+            if any(x.startswith(b"<<<<<<<") for x in lines) and any(x.startswith(b">>>>>>>") for x in lines):
+                marked.add(name)
+    return tuple(changed), tuple(sorted(unmerged | marked)), tuple(rejects)
+
+
+def _run(project: Path, state: _State, migrations: list[_migrations.Migration], data: Mapping[str, Any]) -> tuple[str, ...]:
+    """Apply the migrations, then copier's update, in ``project``; undo everything on failure."""
+    import copier  # half a second to import: only when updating
+    from copier.errors import CopierError
+
+    head = _git.git(project, "rev-parse", "HEAD", hint=_HINT).strip()
+    applied: list[str] = []
+    try:
+        migrated = _migrations.renamed(state.answers, migrations, list(_answers.questions()))
+        if _migrations.write_answers(state.answers_path, migrated):
+            applied = [f"v{m.version}: {m.summary}" for m in migrations if m.renamed_answers]
+            _git.commit(project, "segment-source update: migrate answers (" + "; ".join(applied) + ")", ANSWERS_FILE)
+        with _source.offline_template():
+            copier.run_update(
+                project,
+                data=dict(data),
+                answers_file=ANSWERS_FILE,
+                vcs_ref=_source.template_ref(),
+                defaults=True,
+                overwrite=True,
+                conflict="inline",
+                quiet=True,
+                unsafe=False,
+            )
+    except BaseException as exc:
+        # The tree was clean before: put it back exactly (the migration commit included).
+        _git.git(project, "reset", "--quiet", "--hard", head, hint=_HINT)
+        _git.git(project, "clean", "--quiet", "-d", "--force", hint=_HINT)
+        if isinstance(exc, (CopierError, ValueError)):
+            raise UpdateError(f"copier could not update {project}: {exc}", "nothing was changed; fix the cause and retry") from exc
+        raise
+    return tuple(applied)
+
+
+def _pretend(state: _State, migrations: list[_migrations.Migration], data: Mapping[str, Any]) -> UpdateResult:
+    top = Path(_git.git(state.project, "rev-parse", "--show-toplevel", hint=_HINT).strip())
+    with tempfile.TemporaryDirectory(prefix="segment-source-pretend.") as tmp:
+        clone_top = Path(tmp) / "project"
+        _git.git(Path(tmp), "clone", "--quiet", "--no-hardlinks", str(top), str(clone_top), hint=_HINT)
+        clone = clone_top / state.project.resolve().relative_to(top.resolve())
+        head = _git.git(clone, "rev-parse", "HEAD", hint=_HINT).strip()
+        moved = _State(clone, clone / ANSWERS_FILE, state.answers, state.version)
+        applied = _run(clone, moved, migrations, data)
+        changed, conflicts, rejects = _conflicts(clone)
+        _git.git(clone, "add", "--all", hint=_HINT)
+        diffstat = _git.git(clone, "diff", "--cached", "--stat", head, hint=_HINT)
+    return UpdateResult(state.project, str(state.version), __version__, True, True,
+                        changed, conflicts, rejects, applied, diffstat)
+
+
+def update(
+    project: str | os.PathLike[str] = ".",
+    data: Mapping[str, Any] | None = None,
+    *,
+    pretend: bool = False,
+) -> UpdateResult:
+    """Update ``project`` to the template of this segment-source version, keeping the user's edits.
+
+    The changes are left uncommitted for review (migrations, if any, are committed first, so
+    that copier finds a clean tree). Conflicts are written inline (``<<<<<<< before updating``)
+    and the files are marked unmerged in git.
+
+    Args:
+        project: the generated project (a clean git work tree).
+        data: answers to questions this version adds, e.g. ``{"license": "MIT"}``.
+        pretend: update a temporary clone instead, and report what would change.
+
+    Returns:
+        An :class:`UpdateResult`; ``result.clean`` is False while conflicts remain.
+
+    Raises:
+        UpdateError: the project is dirty, not a segment-source project, or newer than this
+            generator; nothing is changed.
+        MissingAnswersError: this version adds a question without a default that ``data``
+            does not answer; nothing is changed.
+        AnswerError: an answer in ``data`` breaks a rule; nothing is changed.
+    """
+    state = _inspect(Path(project).absolute())
+    _require_clean(state.project)
+    target = Version(__version__)
+    if state.version > target:
+        raise UpdateError(
+            f"{state.project} uses template v{state.version}, newer than this segment-source ({__version__})",
+            f"upgrade segment-source to {state.version} or later; downgrades are not supported",
+        )
+    given = dict(data or {})
+    _answers.check_keys(given)
+    given = _answers.validate(given)
+    migrations = _migrations.pending(state.version, target)
+    missing = _missing(state, migrations, given)
+    if missing:
+        raise MissingAnswersError(missing)
+    if state.version == target and not given:
+        return UpdateResult(state.project, str(state.version), __version__, False, pretend, (), (), (), (), "")
+    if pretend:
+        return _pretend(state, migrations, given)
+    applied = _run(state.project, state, migrations, given)
+    changed, conflicts, rejects = _conflicts(state.project)
+    diffstat = _git.git(state.project, "diff", "--stat", hint=_HINT)
+    return UpdateResult(state.project, str(state.version), __version__, True, False,
+                        changed, conflicts, rejects, applied, diffstat)

@@ -1,0 +1,112 @@
+"""Fast checks of the update machinery: the bundle builder, the migration table, the exports."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from packaging.version import Version
+
+import generator
+from generator import _bundle, _migrations
+
+from .update_support import env
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, env=env(), capture_output=True, text=True, check=True).stdout
+
+
+def heads(bundle: Path) -> dict[str, str]:
+    listed = git(bundle.parent, "bundle", "list-heads", str(bundle))
+    return {ref.removeprefix("refs/tags/"): sha for sha, ref in (line.split() for line in listed.splitlines())}
+
+
+@pytest.fixture
+def source(tmp_path: Path) -> Path:
+    """A tiny generator checkout: two releases, a non-release tag, a template with junk."""
+    repo = tmp_path / "src"
+    (repo / "template").mkdir(parents=True)
+    (repo / "docs_templates").mkdir()
+    git(tmp_path, "init", "--quiet", "--initial-branch=main", str(repo))
+    (repo / "copier.yml").write_text("_subdirectory: template\n", encoding="utf-8")
+    (repo / "template" / "README.md.jinja").write_text("v1\n", encoding="utf-8")
+    (repo / "docs_templates" / "page.md").write_text("page\n", encoding="utf-8")
+    (repo / "generator.py").write_text("not template\n", encoding="utf-8")
+    git(repo, "add", "--all")
+    git(repo, "commit", "--quiet", "-m", "one")
+    git(repo, "tag", "v0.10.0")
+    (repo / "template" / "README.md.jinja").write_text("v2\n", encoding="utf-8")
+    git(repo, "commit", "--quiet", "-am", "two")
+    git(repo, "tag", "v0.9.0")  # tagged later, older version: order is by version, not date
+    git(repo, "tag", "nightly")
+    return repo
+
+
+def test_bundle_tags_releases_by_version_and_is_deterministic(source: Path, tmp_path: Path) -> None:
+    first = _bundle.build_bundle(source, "0.9.0", tmp_path / "a.bundle")  # HEAD is at v0.9.0
+    _bundle.build_bundle(source, "0.9.0", tmp_path / "b.bundle")
+    assert first == ["v0.9.0", "v0.10.0"]
+    assert heads(tmp_path / "a.bundle") == heads(tmp_path / "b.bundle")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "--quiet", "--branch", "v0.10.0", str(tmp_path / "a.bundle"), str(clone))
+    assert sorted(p.name for p in clone.iterdir() if p.name != ".git") == ["copier.yml", "docs_templates", "template"]
+    assert (clone / "template" / "README.md.jinja").read_text(encoding="utf-8") == "v1\n"
+    assert git(clone, "log", "--format=%an <%ae> %P").strip() == (
+        "segment-source-generator <template@segment-source-generator.invalid>")  # no parent
+
+
+def test_bundle_adds_the_working_tree_as_the_dev_version_without_junk(source: Path, tmp_path: Path) -> None:
+    clean = _bundle.build_bundle(source, "0.9.0", tmp_path / "clean.bundle")
+    assert clean == ["v0.9.0", "v0.10.0"]
+    (source / "template" / "README.md.jinja").write_text("work in progress\n", encoding="utf-8")
+    (source / "template" / "__pycache__").mkdir()
+    (source / "template" / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"\0")
+    tags = _bundle.build_bundle(source, "0.10.1.dev1+gabc", tmp_path / "dev.bundle")
+    assert tags == ["v0.9.0", "v0.10.0", "v0.10.1.dev1+gabc"]
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "--quiet", "--branch", "v0.10.1.dev1+gabc", str(tmp_path / "dev.bundle"), str(clone))
+    assert (clone / "template" / "README.md.jinja").read_text(encoding="utf-8") == "work in progress\n"
+    assert not (clone / "template" / "__pycache__").exists()
+    # The release tags are unaffected by the working tree.
+    assert heads(tmp_path / "dev.bundle")["v0.10.0"] == heads(tmp_path / "clean.bundle")["v0.10.0"]
+
+
+def test_bundle_from_a_plain_source_tree(source: Path, tmp_path: Path) -> None:
+    """An sdist has no git: its bundle holds the build's template alone."""
+    plain = tmp_path / "plain"
+    git(tmp_path, "clone", "--quiet", str(source), str(plain))
+    subprocess.run(["rm", "-rf", str(plain / ".git")], check=True)
+    assert _bundle.build_bundle(plain, "0.10.0", tmp_path / "p.bundle") == ["v0.10.0"]
+    assert _bundle.build_bundle(plain, "0.10.0", tmp_path / "q.bundle") == ["v0.10.0"]
+    assert heads(tmp_path / "p.bundle") == heads(tmp_path / "q.bundle")
+
+
+def test_migrations_apply_once_and_only_across_their_version() -> None:
+    table = _migrations.MIGRATIONS
+    assert [m.version for m in _migrations.pending(Version("0.1.0"), Version("0.2.0"), table)] == ["0.2.0"]
+    assert _migrations.pending(Version("0.2.0"), Version("0.3.0"), table) == []
+    pending = _migrations.pending(Version("0.1.0"), Version("0.3.0"), table)
+    moved = _migrations.renamed({"maintainer": "Acme Inc."}, pending, ["maintainer_company"])
+    assert moved == {"maintainer": "Acme Inc.", "maintainer_company": "Acme Inc."}
+    assert _migrations.renamed(moved, pending, ["maintainer_company"]) == moved
+    # A target template that never made the rename is left alone.
+    assert _migrations.renamed({"maintainer": "X"}, pending, ["maintainer"]) == {"maintainer": "X"}
+
+
+def test_exports_are_sorted_and_include_update() -> None:
+    # Sorted the way ruff's RUF022 sorts (isort-style: CONSTANTS, then Classes, then the rest).
+    assert generator.__all__ == sorted(generator.__all__, key=lambda n: (not n.isupper(), not n[:1].isupper(), n))
+    assert {"update", "check_update", "UpdateResult", "UpdateCheck", "UpdateError", "TEMPLATE_URL"} <= set(generator.__all__)
+
+
+def test_generate_from_a_checkout_records_the_url_and_version_tag(tmp_path: Path) -> None:
+    """Without a built bundle, one is made from the checkout; the answers never hold a local path."""
+    result = generator.generate(tmp_path / "acme", {
+        "integration_name": "Acme Mail", "description": "d", "website": "https://acme.example",
+        "categories": ["Email Marketing"], "support_email": "s@acme.example",
+    }, git=False)
+    text = (result.path / ".copier-answers.yml").read_text(encoding="utf-8")
+    assert f"_src_path: {generator.TEMPLATE_URL}\n" in text
+    assert f"_commit: v{generator.__version__}\n" in text
