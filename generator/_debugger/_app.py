@@ -10,11 +10,14 @@ import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from ._keys import WriteKeys
 from ._server import HTTPServer, write_jsonl
 from ._store import EventStore
+
+if TYPE_CHECKING:
+    from typing_extensions import Self  # typing.Self needs Python 3.11
 
 
 class DebuggerServer:
@@ -91,7 +94,7 @@ class DebuggerServer:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
 
-    def start(self) -> DebuggerServer:
+    def start(self) -> Self:
         """Bind the port and serve in a background thread.
 
         Returns:
@@ -139,7 +142,7 @@ class DebuggerServer:
             self._thread.join(timeout)
         self._close_log()
 
-    def __enter__(self) -> DebuggerServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(

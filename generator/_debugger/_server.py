@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.resources import files
 from typing import IO, TYPE_CHECKING, Any
@@ -55,7 +54,7 @@ class Handler(BaseHTTPRequestHandler):
     timeout = 120  # seconds an idle keep-alive connection may hold a thread
     server_version = "segment-source-debugger"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         """Log requests only when asked; paths and codes only, never headers."""
         if self.server.debugger.verbose:
             super().log_message(format, *args)
@@ -185,7 +184,9 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- Answers ----------------------------------------------------------------------
 
-    def _answer_json(self, status: int, body: object, headers: dict[str, str] | None = None) -> None:
+    def _answer_json(
+        self, status: int, body: object, headers: dict[str, str] | None = None
+    ) -> None:
         content = json.dumps(body).encode()
         self._answer(status, content, "application/json", headers)
 
@@ -209,4 +210,3 @@ def write_jsonl(log: IO[str], records: list[dict[str, Any]]) -> None:
     """Append records to the JSONL log, one line each, and flush so ``tail -f`` sees them."""
     log.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
     log.flush()
-

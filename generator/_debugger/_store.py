@@ -79,7 +79,7 @@ class EventStore:
     def events(
         self,
         *,
-        type: str | None = None,  # noqa: A002  (the query parameter's name)
+        type: str | None = None,
         status: str | None = None,
         event: str | None = None,
         write_key: str | None = None,
@@ -128,7 +128,9 @@ class EventStore:
         with self._changed:
             if not self._closed and self._last_id <= last_id:
                 self._changed.wait(timeout)
-            newer = [r for r in self._events if r["id"] > last_id] if self._last_id > last_id else []
+            newer = (
+                [r for r in self._events if r["id"] > last_id] if self._last_id > last_id else []
+            )
             return newer, self._counts()
 
     @property

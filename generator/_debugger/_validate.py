@@ -65,9 +65,7 @@ def _naming(event: str | None, properties: tuple[str, ...]) -> tuple[Reason, ...
     lookalike = event is not None and (
         _segment.naming().spec_name_for(event, _spec_names(), _segment.lookalikes()) is not None
     )
-    return tuple(
-        reason(FAIL if lookalike and i == 0 else WARN, p) for i, p in enumerate(problems)
-    )
+    return tuple(reason(FAIL if lookalike and i == 0 else WARN, p) for i, p in enumerate(problems))
 
 
 def timestamp_problem(field: str, value: object) -> Reason | None:
