@@ -115,9 +115,13 @@ def ingest(
     else:
         items = [{**body, "type": path.rsplit("/", 1)[1]}]
     received = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    # Segment's SDKs number their retries; showing it lets partners watch their backoff.
+    retry = headers.get("X-Retry-Count") or ""
     records = [
         _record(item, path, creds, shared, received, integration) for item in items
     ]  # fmt: skip
+    for record in records:
+        record["retry"] = int(retry) if retry.isdigit() else 0
     return Outcome(200, {"success": True}, records)
 
 

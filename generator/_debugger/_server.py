@@ -29,6 +29,8 @@ _CSP = "default-src 'self'; img-src 'self' data:; base-uri 'none'; frame-ancesto
 # of events is one message rather than thousands.
 _STREAM_COALESCE_SECONDS = 0.1
 _STREAM_KEEPALIVE_SECONDS = 15.0
+# Over-size bodies up to this size are read and dropped so the client gets its 400.
+_DRAIN_BYTES = 16 * 1024 * 1024
 
 
 class HTTPServer(ThreadingHTTPServer):
@@ -97,14 +99,23 @@ class Handler(BaseHTTPRequestHandler):
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
             length = -1
-        # Twice the JSON limit leaves room for gzip overhead; beyond, don't read it.
-        cap = 2 * size_limit(path) + 1024
-        if length < 0 or length > cap:
+        # Twice the JSON limit leaves room for gzip overhead; beyond, don't keep it.
+        limit = size_limit(path)
+        if 0 <= length <= 2 * limit + 1024:
+            return self.rfile.read(length) if length else b""
+        if 0 < length <= _DRAIN_BYTES:
+            # Read and drop it: a client still sending would see a broken pipe, not the 400.
+            remaining = length
+            while remaining > 0:
+                chunk = self.rfile.read(min(remaining, 65536))
+                if not chunk:
+                    break
+                remaining -= len(chunk)
+        else:
             self.close_connection = True
-            message = "the body is over the size limit" if length > 0 else "bad Content-Length"
-            self._answer_api(Outcome(400, {"code": "invalid_request", "message": message}))
-            return None
-        return self.rfile.read(length) if length else b""
+        message = f"the body is over {limit} bytes" if length >= 0 else "bad Content-Length"
+        self._answer_api(Outcome(400, {"code": "request_too_large", "message": message}))
+        return None
 
     def _answer_api(self, outcome: Outcome, headers: dict[str, str] | None = None) -> None:
         self.server.debugger.store.count_request(outcome.status)

@@ -105,7 +105,7 @@ function row(event) {
   tr.append(
     cell("time", time.toLocaleTimeString(undefined, { hour12: false }) + "." +
       String(time.getMilliseconds()).padStart(3, "0")),
-    cell("type", event.type || "?"),
+    cell("type", (event.type || "?") + (event.retry ? ` (retry ${event.retry})` : "")),
     cell("name", event.name || ""),
     cell("key", event.write_key || "(none)"),
   );
