@@ -114,12 +114,11 @@ def add_parser(subparsers: Any) -> None:
     configure(parser)
 
 
-def run(args: argparse.Namespace, *, ready: threading.Event | None = None) -> int:
+def run(args: argparse.Namespace) -> int:
     """Serve until Ctrl-C.
 
     Args:
         args: The parsed options of :func:`configure`.
-        ready: Set once the server listens (for tests that run this in a thread).
 
     Returns:
         The exit code: 0 after Ctrl-C.
@@ -153,8 +152,6 @@ def run(args: argparse.Namespace, *, ready: threading.Event | None = None) -> in
         ) from None
     try:
         _announce(debugger, args)
-        if ready is not None:
-            ready.set()
         # Wait in short steps: a plain wait() would hold off Ctrl-C on some platforms.
         forever = threading.Event()
         while not forever.wait(0.5):
