@@ -305,3 +305,18 @@ def test_stop_is_clean_and_the_port_is_released():
     debugger.stop()
     with pytest.raises(ConnectionRefusedError):
         post(url, "/v1/track", good_event())
+
+
+def test_the_page_and_its_assets_are_served_with_no_outside_reference(debugger):
+    """The page loads only its own CSS and JS, under a CSP that forbids other origins."""
+    page = request(debugger.url, "GET", "/")
+    assert page.status == 200
+    assert page.headers["Content-Type"].startswith("text/html")
+    assert "default-src 'self'" in page.headers["Content-Security-Policy"]
+    for body in [page.json] + [
+        request(debugger.url, "GET", asset).json
+        for asset in ["/static/debugger.js", "/static/debugger.css"]
+    ]:
+        assert len(body) > 500
+        assert b"http://" not in body and b"https://" not in body
+    assert request(debugger.url, "GET", "/static/../_keys.py").status == 404
