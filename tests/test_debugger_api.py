@@ -320,3 +320,17 @@ def test_the_page_and_its_assets_are_served_with_no_outside_reference(debugger):
         assert len(body) > 500
         assert b"http://" not in body and b"https://" not in body
     assert request(debugger.url, "GET", "/static/../_keys.py").status == 404
+
+
+def test_stop_ends_idle_keep_alive_connections():
+    """An SDK's pooled keep-alive connection is not served any more after stop()."""
+    debugger = DebuggerServer(port=0).start()
+    parts = urlsplit(debugger.url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
+    try:
+        assert post(debugger.url, "/v1/track", good_event(), conn=conn).status == 200
+        debugger.stop()
+        with pytest.raises((http.client.HTTPException, ConnectionError)):
+            post(debugger.url, "/v1/track", good_event(), conn=conn)
+    finally:
+        conn.close()

@@ -135,6 +135,7 @@ class DebuggerServer:
         self.stopping.set()
         self.store.close()
         httpd.shutdown()
+        httpd.close_connections()
         with self._streams_done:
             self._streams_done.wait_for(lambda: self._streams == 0, timeout)
         httpd.server_close()

@@ -10,14 +10,21 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Protocol
 
 from .. import _segment
 from ._keys import Credentials, WriteKeys, credentials, mask
 from ._validate import CALL_TYPES, FAIL, WARN, Reason, check_event, reason, status_of
+
+
+class Headers(Protocol):
+    """Request headers, looked up case-insensitively (as ``http.server`` gives them)."""
+
+    def get(self, name: str, /) -> str | None:
+        """Return the header's value, or None."""
+
 
 PATHS = tuple(f"/v1/{call}" for call in (*CALL_TYPES, "batch"))
 
@@ -76,7 +83,7 @@ def size_limit(path: str) -> int:
 
 def ingest(
     path: str,
-    headers: Mapping[str, str],
+    headers: Headers,
     raw: bytes,
     *,
     write_keys: WriteKeys,
@@ -125,7 +132,7 @@ def ingest(
     return Outcome(200, {"success": True}, records)
 
 
-def _request_reasons(headers: Mapping[str, str], creds: Credentials) -> list[Reason]:
+def _request_reasons(headers: Headers, creds: Credentials) -> list[Reason]:
     """Reasons that come from the request itself and apply to each of its events."""
     reasons: list[Reason] = []
     if creds.key is None:
@@ -161,7 +168,8 @@ def _batch_items(
         if not isinstance(item, dict):
             item = {"type": None, "value": item}
         if top_context:
-            item_context = item.get("context") if isinstance(item.get("context"), dict) else {}
+            own = item.get("context")
+            item_context = own if isinstance(own, dict) else {}
             item = {**item, "context": {**top_context, **item_context}}
         if isinstance(top_integrations, dict) and "integrations" not in item:
             item = {**item, "integrations": top_integrations}
