@@ -334,3 +334,11 @@ def test_stop_ends_idle_keep_alive_connections():
             post(debugger.url, "/v1/track", good_event(), conn=conn)
     finally:
         conn.close()
+
+
+def test_exported_members():
+    """The debugger package exports a short, sorted public surface."""
+    import generator._debugger as package
+
+    assert package.__all__ == ["DebuggerServer", "EventStore", "check_event", "mask"]
+    assert all(hasattr(package, name) for name in package.__all__)

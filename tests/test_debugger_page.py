@@ -5,9 +5,12 @@ These tests never skip: without a Chromium binary they fail, so CI cannot pass s
 
 from __future__ import annotations
 
+import http.client
 import json
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit
 
 import pytest
 from debugger_helpers import SLUG, WRITE_KEY, good_event, post, running
@@ -179,3 +182,23 @@ def test_the_full_write_key_is_never_in_the_page(debugger, page):
     )
     assert WRITE_KEY not in stream and OTHER_KEY not in stream
 
+
+
+def test_the_page_keeps_up_with_100k_events(debugger, page):
+    """With the page open, 100,000 events arrive: it counts them all, keeps --keep rows."""
+    parts = urlsplit(debugger.url)
+    body = json.dumps({"batch": [good_event(type="track")] * 500}).encode()
+
+    def sender(_: int) -> None:
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+        try:
+            for _ in range(25):
+                assert post(debugger.url, "/v1/batch", raw=body, conn=conn).status == 200
+        finally:
+            conn.close()
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(sender, range(8)))
+    expect(page.locator("#count-total")).to_have_text("100,000", timeout=30_000)
+    expect(page.locator("#count-pass")).to_have_text("100,000")
+    expect(rows(page)).to_have_count(1000)
