@@ -144,4 +144,3 @@ def test_cli_reports_a_busy_port_as_an_error():
     assert result.returncode == 1
     assert result.stderr.startswith(f"error: cannot listen on 127.0.0.1:{debugger.port}")
     assert "--port 0" in result.stderr
-

@@ -22,6 +22,7 @@ def test_100k_events_from_8_concurrent_senders_are_all_counted():
     assert TOTAL == 100_000
     with running(keep=KEEP, integration="acme-mail") as debugger:
         parts = urlsplit(debugger.url)
+
         def sender(n: int) -> list[int]:
             statuses = []
             conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)

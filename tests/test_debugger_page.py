@@ -183,7 +183,6 @@ def test_the_full_write_key_is_never_in_the_page(debugger, page):
     assert WRITE_KEY not in stream and OTHER_KEY not in stream
 
 
-
 def test_the_page_keeps_up_with_100k_events(debugger, page):
     """With the page open, 100,000 events arrive: it counts them all, keeps --keep rows."""
     parts = urlsplit(debugger.url)

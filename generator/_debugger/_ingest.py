@@ -93,7 +93,7 @@ def ingest(
 
     Args:
         path: One of :data:`PATHS`.
-        headers: The request headers (case-insensitive mapping, e.g. ``http.client``'s).
+        headers: The request headers, looked up case-insensitively.
         raw: The request body, possibly gzip-compressed.
         write_keys: The accepted write keys; empty accepts any.
         integration: The slug every ``context.integration.name`` must equal, if any.
