@@ -1,0 +1,146 @@
+"""Clients nobody here wrote: Segment's own analytics-python, and the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+from debugger_helpers import SLUG, WRITE_KEY, events, good_event, post, running
+from segment.analytics import Client
+
+from generator._debugger import DebuggerServer, _command, mask
+
+CONTEXT = {"integration": {"name": SLUG, "version": "1.0.0"}}
+
+
+@pytest.fixture
+def client_errors() -> list[Exception]:
+    return []
+
+
+def _client(debugger: DebuggerServer, errors: list[Exception], **kwargs) -> Client:
+    return Client(
+        WRITE_KEY,
+        host=debugger.url,
+        on_error=lambda exc, batch: errors.append(exc),
+        upload_interval=0.05,
+        **kwargs,
+    )
+
+
+def _send_all(client: Client) -> None:
+    client.identify("user-1", {"email": "ada@example.com"}, context=CONTEXT)
+    client.track("user-1", "Email Opened", {"email_id": "e-1"}, context=CONTEXT)
+    client.page("user-1", name="Pricing", properties={"path": "/pricing"}, context=CONTEXT)
+    client.screen("user-1", name="Inbox", context=CONTEXT)
+    client.group("user-1", "group-1", {"name": "Acme"}, context=CONTEXT)
+    client.alias("anon-1", "user-1", context=CONTEXT)
+    client.flush()
+    client.shutdown()
+
+
+@pytest.mark.parametrize("gzip", [False, True], ids=["plain", "gzip"])
+def test_analytics_python_calls_are_accepted_and_shown(client_errors, gzip):
+    """Every call of segment-analytics-python is accepted and passes every check."""
+    with running(write_keys=[WRITE_KEY], integration=SLUG) as debugger:
+        _send_all(_client(debugger, client_errors, gzip=gzip))
+        assert client_errors == []
+        stored = events(debugger.url)
+    assert sorted(e["type"] for e in stored["events"]) == [
+        "alias", "group", "identify", "page", "screen", "track"]  # fmt: skip
+    assert stored["counts"]["total"] == 6
+    for event in stored["events"]:
+        assert event["status"] == "pass", event
+        assert event["write_key"] == mask(WRITE_KEY)
+        assert event["payload"]["context"]["library"]["name"] == "analytics-python"
+    assert WRITE_KEY not in json.dumps(stored)
+
+
+def test_analytics_python_with_a_wrong_key_gets_401(client_errors):
+    """A client with an unknown key sees the 401 as a non-retryable error."""
+    with running(write_keys=["wk_some_other_key_0"]) as debugger:
+        client = _client(debugger, client_errors, max_retries=1)
+        client.track("user-1", "Email Opened", context=CONTEXT)
+        client.flush()
+        client.shutdown()
+        assert [getattr(e, "status", None) for e in client_errors] == [401]
+        assert events(debugger.url)["counts"]["requests"] == {"401": 1}
+
+
+def test_analytics_python_retries_through_injected_503s(client_errors):
+    """With --fail-rate, the client retries (X-Retry-Count) until each batch gets in."""
+    with running(fail_rate=0.5, seed=3) as debugger:
+        client = _client(debugger, client_errors, upload_size=1, max_retries=20)
+        for i in range(6):
+            client.track("user-1", "Email Opened", {"n": i}, context=CONTEXT)
+        client.flush()
+        client.shutdown()
+        stored = events(debugger.url)
+    assert client_errors == []
+    assert stored["counts"]["total"] == 6
+    assert stored["counts"]["requests"]["503"] >= 1
+    assert stored["counts"]["requests"]["200"] == 6
+    assert any(e["retry"] >= 1 for e in stored["events"])
+
+
+@pytest.fixture
+def cli() -> Iterator[tuple[subprocess.Popen[str], str]]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "generator._debugger", "--port", "0", "--write-key", WRITE_KEY],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        assert first.startswith("Source Debugger: http://127.0.0.1:"), first
+        yield process, first.split(": ", 1)[1].strip().rstrip("/")
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=10)
+
+
+def test_cli_prints_the_url_serves_and_stops_cleanly_on_ctrl_c(cli):
+    """The command prints its URL, accepts events, and exits 0 on Ctrl-C with a summary."""
+    process, url = cli
+    assert post(url, "/v1/track", good_event()).status == 200
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=10)
+    assert process.returncode == 0, err
+    assert "received 1 events: 1 pass, 0 warn, 0 fail" in out
+    assert WRITE_KEY not in out + err
+    assert "Traceback" not in err
+
+
+def test_add_parser_plugs_into_a_main_cli():
+    """add_parser() adds `debugger` and its checked options to a parent parser."""
+
+    parser = argparse.ArgumentParser(prog="segment-source")
+    _command.add_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["debugger", "--port", "0", "--keep", "5", "--rate-limit", "9"])
+    assert (args.command, args.keep, args.rate_limit, args.fail_rate) == ("debugger", 5, 9, 0.0)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["debugger", "--fail-rate", "2"])
+    assert args.func is _command.run
+
+
+def test_cli_reports_a_busy_port_as_an_error():
+    """A port in use gives `error: cannot listen ...` and exit code 1, no traceback."""
+    with running() as debugger:
+        result = subprocess.run(
+            [sys.executable, "-m", "generator._debugger", "--port", str(debugger.port)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"error: cannot listen on 127.0.0.1:{debugger.port}")
+    assert "--port 0" in result.stderr
