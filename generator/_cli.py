@@ -11,6 +11,7 @@ from pathlib import Path
 
 from . import _answers
 from ._about import __version__
+from ._debugger import _command as _debugger_command
 from ._generate import Result, generate
 from .errors import GeneratorError, MissingAnswersError
 
@@ -180,6 +181,8 @@ def _parser() -> argparse.ArgumentParser:
     update.add_argument("--check", action="store_true", help="only say whether a newer template is available")
     update.add_argument("--json", action="store_true", help="with --check: print JSON")
     update.set_defaults(run=_cmd_update)
+
+    _debugger_command.add_parser(commands)
     return parser
 
 

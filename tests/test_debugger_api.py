@@ -9,7 +9,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from debugger_helpers import (
+
+from generator import _segment
+from generator._debugger import DebuggerServer, mask
+
+from .debugger_helpers import (
     SLUG,
     WRITE_KEY,
     basic,
@@ -20,9 +24,6 @@ from debugger_helpers import (
     request,
     running,
 )
-
-from generator import _segment
-from generator._debugger import DebuggerServer, mask
 
 SINGLE = {
     "/v1/identify": {"userId": "u-1", "traits": {"email": "a@example.com"}},

@@ -10,10 +10,11 @@ import sys
 from collections.abc import Iterator
 
 import pytest
-from debugger_helpers import SLUG, WRITE_KEY, events, good_event, post, running
 from segment.analytics import Client
 
 from generator._debugger import DebuggerServer, _command, mask
+
+from .debugger_helpers import SLUG, WRITE_KEY, events, good_event, post, running
 
 CONTEXT = {"integration": {"name": SLUG, "version": "1.0.0"}}
 
@@ -128,7 +129,7 @@ def test_add_parser_plugs_into_a_main_cli():
     assert (args.command, args.keep, args.rate_limit, args.fail_rate) == ("debugger", 5, 9, 0.0)
     with pytest.raises(SystemExit):
         parser.parse_args(["debugger", "--fail-rate", "2"])
-    assert args.func is _command.run
+    assert args.run is _command.run
 
 
 def test_cli_reports_a_busy_port_as_an_error():
@@ -144,3 +145,14 @@ def test_cli_reports_a_busy_port_as_an_error():
     assert result.returncode == 1
     assert result.stderr.startswith(f"error: cannot listen on 127.0.0.1:{debugger.port}")
     assert "--port 0" in result.stderr
+
+
+def test_segment_source_cli_has_the_debugger_command(capsys):
+    """`segment-source debugger --help` lists the debugger's options."""
+    from generator._cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["debugger", "--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert "--write-key" in out and "--fail-rate" in out and "--keep" in out

@@ -8,7 +8,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
-from debugger_helpers import events, good_event, post, running
+from .debugger_helpers import events, good_event, post, running
 
 SENDERS = 8
 BATCHES_PER_SENDER = 25

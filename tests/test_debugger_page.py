@@ -13,10 +13,11 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 import pytest
-from debugger_helpers import SLUG, WRITE_KEY, good_event, post, running
 from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 
 from generator._debugger import DebuggerServer, mask
+
+from .debugger_helpers import SLUG, WRITE_KEY, good_event, post, running
 
 pytestmark = pytest.mark.browser
 

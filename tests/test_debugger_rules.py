@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from debugger_helpers import SLUG, events, good_event, messages, only_event, post, running
 
 from generator import _segment
+
+from .debugger_helpers import SLUG, events, good_event, messages, only_event, post, running
 
 
 @pytest.fixture(scope="module")

@@ -95,7 +95,7 @@ def configure(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         "--seed", type=int, metavar="N", help="seed the fault injection, for repeatable runs"
     )
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
-    parser.set_defaults(func=run)  # fmt: skip
+    parser.set_defaults(run=run)
     return parser
 
 
