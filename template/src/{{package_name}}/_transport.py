@@ -10,6 +10,7 @@ import http.client
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -46,13 +47,16 @@ class Transport:
         self._local = threading.local()
         self._tls = ssl.create_default_context()
 
-    def post(self, url: str, body: bytes, headers: dict[str, str]) -> Response:
+    def post(
+        self, url: str, body: bytes, headers: dict[str, str], on_sent: Callable[[], None] | None = None
+    ) -> Response:
         """POST ``body`` to ``url`` and read the whole answer.
 
         Args:
             url: Absolute http(s) URL.
             body: The request body, sent as is.
             headers: Extra request headers.
+            on_sent: Called once the request is written, before the answer is read.
 
         Returns:
             The answer's status, ``Retry-After`` and up to 200 characters of its body.
@@ -66,6 +70,8 @@ class Transport:
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         try:
             conn.request("POST", path, body=body, headers=headers)
+            if on_sent is not None:
+                on_sent()
             response = conn.getresponse()
             data = response.read()
         except BaseException:

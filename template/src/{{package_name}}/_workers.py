@@ -103,7 +103,7 @@ class WorkerPool:
         except ValueError as exc:
             self._finish(batch, None, f"{who}: {exc}")
             return
-        self._limiter.acquire()
+        slot = self._limiter.acquire()
         now = time.monotonic()
         if batch.first_try is None:
             batch.first_try = now
@@ -114,7 +114,7 @@ class WorkerPool:
         status: int | None = None
         retry_after: float | None = None
         try:
-            response = self._transport.post(url, batch.body(), headers)
+            response = self._transport.post(url, batch.body(), headers, on_sent=slot.sent)
         except NETWORK_ERRORS as exc:
             why = f"network error {type(exc).__name__}"
         else:
