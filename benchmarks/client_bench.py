@@ -84,7 +84,6 @@ def serve_sink(mode: str, port_file: str) -> None:
                     "distinct_seqs": len(seq_ids),
                     "dup_distinct_ids": sum(len(ids) - 1 for ids in seq_ids.values()),
                     "max_requests_in_1s": window,
-                    "times": times if self.path == "/stats?times" else None,
                     "max_seq": max((int(s.split("-")[-1]) for s in seq_ids), default=-1),
                 }
             self._answer(200, json.dumps(stats).encode())
