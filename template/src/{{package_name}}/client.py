@@ -51,6 +51,7 @@ from urllib.parse import urlsplit
 from . import __version__, spec
 from ._batcher import Batch, utc_now
 from ._dispatch import ClientStats, Dispatcher
+from ._ids import MESSAGE_IDS
 from ._keys import key_id
 from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy
@@ -179,7 +180,7 @@ class Customer:
     ) -> dict[str, Any]:
         if not user_id and not anonymous_id:
             raise EventRejected(f"{kind} needs user_id or anonymous_id")
-        message_id = message_id or _MESSAGE_IDS.next()
+        message_id = message_id or MESSAGE_IDS.next()
         if len(message_id) > spec.MAX_MESSAGE_ID_CHARS:
             raise EventRejected(f"message_id is over {spec.MAX_MESSAGE_ID_CHARS} characters")
         ctx = dict(context or {})
@@ -207,39 +208,6 @@ class Customer:
         return msg
 
 
-class _MessageIds:
-    """Random (version 4) UUID strings, 1,024 per ``os.urandom`` call.
-
-    ``uuid.uuid4()`` makes one ``urandom`` system call per id, about a quarter of the
-    cost of a whole track call; the bytes are the same kind, only fetched in bulk. A
-    forked child must :meth:`reset`, or it would hand out its parent's next ids.
-    """
-
-    _CHUNK = 16 * 1024
-
-    def __init__(self) -> None:
-        self.reset()
-
-    def reset(self) -> None:
-        """Drop the buffered random bytes (and a lock a parent thread may have held)."""
-        self._lock = threading.Lock()
-        self._buffer = b""
-        self._offset = 0
-
-    def next(self) -> str:
-        """Return a new uuid4 string."""
-        with self._lock:
-            if self._offset >= len(self._buffer):
-                self._buffer, self._offset = os.urandom(self._CHUNK), 0
-            raw = bytearray(self._buffer[self._offset : self._offset + 16])
-            self._offset += 16
-        raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
-        raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
-        h = raw.hex()
-        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
-_MESSAGE_IDS = _MessageIds()
 _INTEGRATION = {"name": spec.INTEGRATION_SLUG, "version": __version__}
 _ON_FULL = ("block", "raise")
 _NAMING_CACHE_SIZE = 4096
@@ -513,7 +481,7 @@ def _close_all_at_exit() -> None:
 
 
 def _reinit_all_in_child() -> None:
-    _MESSAGE_IDS.reset()
+    MESSAGE_IDS.reset()
     for client in list(_LIVE):
         client._after_fork_in_child()
 
