@@ -1,44 +1,138 @@
-"""A loopback stand-in for Segment's HTTP API: records every request it gets."""
+"""A loopback stand-in for Segment's HTTP API that records requests and scripts answers.
+
+``fake_api`` answers 200 unless told otherwise: ``fake_api.script(...)`` queues answers
+for the next requests, in arrival order, and ``fake_api.default`` answers the rest. An
+answer is a status (``503``), a :class:`Reply` (status, headers, delay before answering),
+:data:`RESET` (close the connection with a TCP reset, no answer) or :data:`HANG` (no
+answer until the test ends or ``fake_api.release()``).
+"""
 
 from __future__ import annotations
 
 import json
+import socket
+import struct
 import threading
-from collections.abc import Iterator
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Union
 
 import pytest
 
+RESET = "reset"
+HANG = "hang"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An HTTP answer: status, extra headers, and seconds to wait before answering."""
+
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+
+
+Answer = Union[int, Reply, str]
+
 
 @dataclass
-class Sink:
-    """What the fake API received; ``url`` is its base URL."""
+class Request:
+    """One request as the fake saw it; ``answer`` is what it was told to answer."""
+
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+    size: int
+    at: float
+    answer: Answer
+
+    @property
+    def status(self) -> int | None:
+        if isinstance(self.answer, Reply):
+            return self.answer.status
+        return self.answer if isinstance(self.answer, int) else None
+
+    @property
+    def message_ids(self) -> list[str]:
+        return [event["messageId"] for event in self.body.get("batch", [])]
+
+
+@dataclass
+class FakeAPI:
+    """The fake's URL, what it received, and its script of answers."""
 
     url: str
-    requests: list[dict[str, Any]] = field(default_factory=list)
+    requests: list[Request] = field(default_factory=list)
+    default: Answer = 200
+    answers: deque[Answer] = field(default_factory=deque)
+    released: threading.Event = field(default_factory=threading.Event)
+
+    def script(self, *answers: Answer) -> None:
+        """Answer the next requests with ``answers``, in order, then ``default``."""
+        self.answers.extend(answers)
+
+    def release(self) -> None:
+        """Let hanging and delayed requests end now."""
+        self.released.set()
+
+    @property
+    def delivered(self) -> list[Request]:
+        """Requests answered 2xx without delay: the client saw their answer."""
+        return [r for r in self.requests if r.status is not None and 200 <= r.status < 300]
 
     @property
     def events(self) -> list[dict[str, Any]]:
-        return [event for request in self.requests for event in request["body"].get("batch", [request["body"]])]
+        """Events of the delivered requests (``body`` itself for a non-batch request)."""
+        return [event for r in self.delivered for event in r.body.get("batch", [r.body])]
+
+    @property
+    def message_ids(self) -> list[str]:
+        return [event["messageId"] for event in self.events]
+
+    def wait_for(self, predicate: Callable[[FakeAPI], bool], timeout: float = 5.0) -> None:
+        """Wait until ``predicate(self)`` holds; fail the test after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while not predicate(self):
+            if time.monotonic() > deadline:
+                pytest.fail(f"fake API: condition not met in {timeout} s ({len(self.requests)} requests)")
+            time.sleep(0.01)
 
 
-@pytest.fixture
-def sink() -> Iterator[Sink]:
-    """Serve a fake HTTP API on 127.0.0.1 that answers 200 and records each request."""
-    recorded: list[dict[str, Any]] = []
+def _serve(api_factory: Callable[[str], FakeAPI]) -> tuple[FakeAPI, Callable[[], None]]:
+    holder: list[FakeAPI] = []
+    lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
         disable_nagle_algorithm = True  # keep-alive replies otherwise stall ~40 ms each
+        protocol_version = "HTTP/1.1"
 
         def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length", 0))
-            body = json.loads(self.rfile.read(length))
-            recorded.append({"path": self.path, "headers": dict(self.headers), "body": body})
-            payload = b'{"success": true}'
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
+            at = time.monotonic()
+            api = holder[0]
+            raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            with lock:
+                answer = api.answers.popleft() if api.answers else api.default
+                api.requests.append(Request(self.path, dict(self.headers), json.loads(raw), len(raw), at, answer))
+            if answer == RESET:
+                # SO_LINGER 0: close() sends a TCP RST instead of a FIN.
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.connection.close()
+                self.close_connection = True
+                return
+            if answer == HANG:
+                api.released.wait(60)
+                self.close_connection = True
+                return
+            reply = answer if isinstance(answer, Reply) else Reply(int(answer))
+            if reply.delay:
+                api.released.wait(reply.delay)
+            payload = b'{"success": true}' if reply.status < 300 else b'{"code": "fake", "message": "scripted"}'
+            self.send_response(reply.status)
+            for name, value in {"Content-Type": "application/json", **reply.headers}.items():
+                self.send_header(name, value)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)
@@ -46,13 +140,49 @@ def sink() -> Iterator[Sink]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+
+        def handle_error(self, request: object, client_address: object) -> None:
+            pass  # resets and abandoned slow replies break pipes on purpose
+
+    server = Server(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
-    try:
-        yield Sink(f"http://127.0.0.1:{server.server_address[1]}", recorded)
-    finally:
+    api = api_factory(f"http://127.0.0.1:{server.server_address[1]}")
+    holder.append(api)
+
+    def stop() -> None:
+        api.release()
         server.shutdown()
         server.server_close()
         thread.join()
+
+    return api, stop
+
+
+@pytest.fixture
+def make_fake_api() -> Iterator[Callable[[], FakeAPI]]:
+    """Start as many fake APIs as a test needs (say, one per region); all stop after it."""
+    stops: list[Callable[[], None]] = []
+
+    def make() -> FakeAPI:
+        api, stop = _serve(FakeAPI)
+        stops.append(stop)
+        return api
+
+    yield make
+    for stop in stops:
+        stop()
+
+
+@pytest.fixture
+def fake_api(make_fake_api: Callable[[], FakeAPI]) -> FakeAPI:
+    """A fake HTTP API on 127.0.0.1 that answers 200 unless scripted otherwise."""
+    return make_fake_api()
+
+
+@pytest.fixture
+def sink(fake_api: FakeAPI) -> FakeAPI:
+    """The fake API answering 200 to everything (the name the simple tests use)."""
+    return fake_api

@@ -1,45 +1,87 @@
-"""A client for Segment's HTTP Tracking API that sends for many customers.
+"""A production client for Segment's HTTP Tracking API that sends for many customers.
 
 One :class:`Client` per process; one cheap :class:`Customer` handle per customer,
 holding that customer's write key and region::
 
-    client = Client()
+    client = Client(on_dead_letter=save_for_later)      # one per process
     acme = client.customer(write_key, region="eu")
     acme.track(user_id="u1", event=EmailOpened(email_id="e1"))
-    client.close()          # delivers what is queued
+    client.flush(timeout=30)                            # optional: wait for delivery
+    client.close()                                      # delivers what is queued
 
-Calls are queued per customer and sent to ``/v1/batch`` on :meth:`Client.flush`.
+What it does for you:
+
+- **Batching** per customer (write key and region) into ``/v1/batch``: a batch closes at
+  2,500 events, before 500 KB (``sentAt`` included), or ``flush_interval`` after its
+  first event. An event over 32 KB is refused at the call (:class:`EventRejected`).
+- **Rate limit**: at most ``requests_per_second`` requests in any one-second window for
+  the whole client, all customers together (default: Segment's 50 for partners).
+- **Retries** of 408, 410, 429, 460, 5xx except 501/505, resets and timeouts, with
+  exponential backoff and jitter, ``Retry-After`` honoured, ``X-Retry-Count`` sent, the
+  same events and messageIds on every try. A batch that cannot be delivered (any other
+  status, or ``retry.max_seconds`` spent) goes to ``on_dead_letter(events, status,
+  reason)``; the default logs an error with the counts.
+- **No silent loss**: a bounded buffer (``max_queued_events``) that blocks or raises
+  when full (``on_full``); :meth:`Client.flush` and :meth:`Client.close` deliver or
+  report what is left (:class:`DeliveryTimeout`); an exit hook closes live clients;
+  a forked child gets fresh workers; ``spool_path`` keeps accepted events in SQLite
+  across a crash and the next client on that file sends them.
+- **Workers**: ``workers`` threads for all customers; one host gets at most half of them,
+  so a slow region or customer does not stall the others.
+- **Security**: write keys never appear in logs, reprs or errors (a fingerprint,
+  :attr:`Customer.key_id`, stands for them); https only, plain http only to loopback.
+- **Naming**: Proper Case events and snake_case properties are checked: a warning (once
+  per distinct problem), or a refusal with ``strict=True``.
+- **Observability**: :meth:`Client.stats` and the ``logging`` logger of this package.
 """
 
 from __future__ import annotations
 
-import base64
+import atexit
 import json
 import logging
-import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import os
+import threading
+import weakref
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
 from . import __version__, spec
-from ._http import post_json
-from .errors import EventRejected
+from ._batcher import Batch, utc_now
+from ._dispatch import ClientStats, Dispatcher
+from ._ids import MESSAGE_IDS
+from ._keys import key_id
+from ._ratelimit import RateLimiter
+from ._retry import RetryPolicy
+from ._spool import Spool
+from ._transport import Transport
+from ._workers import WorkerPool
+from .errors import ClientClosed, DeliveryTimeout, EventRejected
 from .events import SpecEvent
 from .naming import naming_problems
 
-log = logging.getLogger(__name__)
+log = logging.getLogger(__name__.rpartition(".")[0])
+
+DeadLetter = Callable[[list[dict[str, Any]], "int | None", str], None]
+
+__all__ = ["Client", "ClientStats", "Customer", "DeadLetter", "RetryPolicy", "endpoint_for"]
 
 
 def endpoint_for(region: str, override: str | None = None) -> str:
-    """Return the ``/v1`` base URL for a region, or the checked override."""
-    if override is not None:
-        return _checked_override(override)
+    """Return the ``/v1`` base URL for a region, or the checked override.
+
+    Raises:
+        ValueError: For an unknown or unsupported region, or an override that is not https
+            (plain http is allowed to loopback only, for tests).
+    """
     if region not in spec.REGION_ENDPOINTS:
         raise ValueError(f"region {region!r} is unknown: use one of {sorted(spec.REGION_ENDPOINTS)}")
     if region not in spec.SUPPORTED_REGIONS:
         raise ValueError(f"region {region!r} is not supported by this source: use one of {list(spec.SUPPORTED_REGIONS)}")
+    if override is not None:
+        return _checked_override(override)
     return spec.REGION_ENDPOINTS[region]
 
 
@@ -52,13 +94,9 @@ def _checked_override(url: str) -> str:
     return base if base.endswith("/v1") else base + "/v1"
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def _iso(value: datetime | str | None) -> str:
     if value is None:
-        return _now()
+        return utc_now()
     if isinstance(value, str):
         return value
     if value.tzinfo is None:
@@ -66,16 +104,25 @@ def _iso(value: datetime | str | None) -> str:
     return value.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-@dataclass
 class Customer:
-    """One customer's write key and region; build with :meth:`Client.customer`."""
+    """One customer's write key and region; build with :meth:`Client.customer`.
 
-    _client: Client
-    _write_key: str = field(repr=False)
-    region: str = "us"
+    Every call takes analytics-python's keyword names and the common fields
+    ``anonymous_id``, ``context``, ``timestamp``, ``message_id`` and ``integrations``;
+    it returns the message as queued. It raises :class:`EventRejected` for an event that
+    breaks a rule, :class:`QueueFull` when the buffer is full with ``on_full="raise"``.
+    """
+
+    __slots__ = ("_client", "_write_key", "region", "key_id")
+
+    def __init__(self, client: Client, write_key: str, region: str) -> None:
+        self._client = client
+        self._write_key = write_key
+        self.region = region
+        self.key_id = key_id(write_key)  # names the customer in logs and dead-letter reasons
 
     def __repr__(self) -> str:
-        return f"Customer(write_key='{self._write_key[:4]}…', region={self.region!r})"
+        return f"Customer(key_id={self.key_id!r}, region={self.region!r})"
 
     def identify(self, *, user_id: str | None = None, traits: Mapping[str, Any] | None = None, **common: Any) -> dict[str, Any]:
         """Record who the user is (``traits``)."""
@@ -96,11 +143,7 @@ class Customer:
             name, props = event, dict(properties or {})
         if not name:
             raise EventRejected("track needs an event name (event=...)")
-        problems = naming_problems(name, props, spec.ALL_SPEC_EVENT_NAMES, spec.LOOKALIKES)
-        for problem in problems:
-            if self._client.strict:
-                raise EventRejected(problem)
-            log.warning("naming: %s", problem)
+        self._client._check_naming(name, props)
         return self._enqueue("track", {"event": name, "properties": props}, user_id=user_id, **common)
 
     def page(self, *, user_id: str | None = None, name: str | None = None, properties: Mapping[str, Any] | None = None, **common: Any) -> dict[str, Any]:
@@ -137,11 +180,11 @@ class Customer:
     ) -> dict[str, Any]:
         if not user_id and not anonymous_id:
             raise EventRejected(f"{kind} needs user_id or anonymous_id")
-        message_id = message_id or str(uuid.uuid4())
+        message_id = message_id or MESSAGE_IDS.next()
         if len(message_id) > spec.MAX_MESSAGE_ID_CHARS:
             raise EventRejected(f"message_id is over {spec.MAX_MESSAGE_ID_CHARS} characters")
         ctx = dict(context or {})
-        ctx["integration"] = {"name": spec.INTEGRATION_SLUG, "version": __version__}
+        ctx["integration"] = _INTEGRATION
         msg: dict[str, Any] = {
             "type": kind,
             **{k: v for k, v in body.items() if v is not None},
@@ -155,54 +198,294 @@ class Customer:
             msg["anonymousId"] = str(anonymous_id)
         if integrations:
             msg["integrations"] = dict(integrations)
-        size = len(json.dumps(msg, separators=(",", ":")).encode())
-        if size > spec.MAX_EVENT_BYTES:
-            raise EventRejected(f"{kind} event is {size} bytes, over Segment's {spec.MAX_EVENT_BYTES}-byte limit per event")
-        self._client._queue(self._write_key, self.region, msg)
+        try:
+            data = json.dumps(msg, separators=(",", ":")).encode()
+        except (TypeError, ValueError) as exc:
+            raise EventRejected(f"{kind} event is not JSON-serializable: {exc}") from None
+        if len(data) > spec.MAX_EVENT_BYTES:
+            raise EventRejected(f"{kind} event is {len(data)} bytes, over Segment's {spec.MAX_EVENT_BYTES}-byte limit per event")
+        self._client._accept(self._write_key, self.region, data)
         return msg
 
 
-class Client:
-    """Sends queued calls for every customer of this process to Segment's HTTP API."""
+_INTEGRATION = {"name": spec.INTEGRATION_SLUG, "version": __version__}
+_ON_FULL = ("block", "raise")
+_NAMING_CACHE_SIZE = 4096
 
-    def __init__(self, *, endpoint: str | None = None, timeout: float = 10.0, strict: bool = False) -> None:
+
+class Client:
+    """Sends the calls of every customer of this process to Segment's HTTP API."""
+
+    def __init__(
+        self,
+        *,
+        endpoint: str | None = None,
+        endpoints: Mapping[str, str] | None = None,
+        timeout: float = 10.0,
+        strict: bool = False,
+        requests_per_second: int | None = spec.PARTNER_REQUESTS_PER_SECOND,
+        workers: int = 4,
+        flush_interval: float = 0.5,
+        max_queued_events: int = 100_000,
+        on_full: str = "block",
+        retry: RetryPolicy | None = None,
+        on_dead_letter: DeadLetter | None = None,
+        spool_path: str | os.PathLike[str] | None = None,
+        exit_timeout: float = 10.0,
+    ) -> None:
+        """Create the client; its workers start with the first event.
+
+        Args:
+            endpoint: Base URL for every region instead of Segment's hosts (https; plain
+                http only to loopback, for tests).
+            endpoints: Base URL per region (``{"us": ..., "eu": ...}``), over ``endpoint``.
+            timeout: Seconds for connecting and for each socket read of one request.
+            strict: Refuse events that break the naming rules instead of warning.
+            requests_per_second: Ceiling for the whole client over any one-second window;
+                None switches it off (never against Segment: it asks partners for 50).
+            workers: Sending threads for all customers.
+            flush_interval: Longest wait, in seconds, of a batch that is not full.
+            max_queued_events: Bound of accepted, undelivered events (memory is about
+                this times your event size).
+            on_full: "block" waits for room when the buffer is full; "raise" raises
+                :class:`QueueFull`.
+            retry: Backoff and time budget of retries (default :class:`RetryPolicy`).
+            on_dead_letter: Called as ``on_dead_letter(events, status, reason)`` from a
+                worker thread with the events of a batch that cannot be delivered;
+                ``status`` is None for network errors or a close that timed out.
+            spool_path: SQLite file that keeps accepted events until delivered.
+            exit_timeout: Seconds the exit hook waits for delivery.
+
+        Raises:
+            ValueError: For a bad option or endpoint.
+            SourceError: When ``spool_path`` is used by another live client.
+        """
+        if on_full not in _ON_FULL:
+            raise ValueError(f"on_full must be one of {_ON_FULL}, not {on_full!r}")
+        if workers < 1 or max_queued_events < 1 or flush_interval < 0 or timeout <= 0:
+            raise ValueError("workers and max_queued_events must be >= 1, flush_interval >= 0, timeout > 0")
         self.endpoint = None if endpoint is None else _checked_override(endpoint)
+        self.endpoints = {region: _checked_override(url) for region, url in (endpoints or {}).items()}
         self.timeout = timeout
         self.strict = strict
-        self._queues: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self.requests_per_second = requests_per_second
+        self.workers = workers
+        self.flush_interval = flush_interval
+        self.max_queued_events = max_queued_events
+        self.on_full = on_full
+        self.retry = retry or RetryPolicy()
+        self.on_dead_letter = on_dead_letter
+        self.exit_timeout = exit_timeout
+        self._naming_seen: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+        self._closed = False
+        self._close_lock = threading.Lock()
+        self._spool = None if spool_path is None else Spool(spool_path)
+        self._build_engine()
+        if self._spool is not None:
+            self._recover()
+        _LIVE.add(self)
 
     def __repr__(self) -> str:
-        return f"Client(endpoint={self.endpoint!r}, customers={len(self._queues)})"
+        state = "closed" if self._closed else "open"
+        return f"Client(endpoint={self.endpoint!r}, workers={self.workers}, {state})"
+
+    # Public ----------------------------------------------------------------------------
 
     def customer(self, write_key: str, region: str = "us") -> Customer:
-        """Return the handle that sends for one customer (its write key and region)."""
+        """Return the handle that sends for one customer (its write key and region).
+
+        Raises:
+            ValueError: For an empty write key or an unknown or unsupported region.
+        """
         if not isinstance(write_key, str) or not write_key.strip():
             raise ValueError("write_key must be a non-empty string (the customer's Segment write key)")
-        endpoint_for(region, self.endpoint)  # refuse an unknown region now, not at flush
+        self._base_url(region)  # refuse an unknown region now, not at send time
         return Customer(self, write_key, region)
 
-    def _queue(self, write_key: str, region: str, msg: dict[str, Any]) -> None:
-        self._queues.setdefault((write_key, region), []).append(msg)
+    def flush(self, timeout: float | None = None) -> None:
+        """Send what is queued now and wait until it is delivered or dead-lettered.
 
-    def flush(self) -> int:
-        """Send everything queued, one ``/v1/batch`` request per customer; return events sent."""
-        sent = 0
-        for (write_key, region), batch in list(self._queues.items()):
-            if not batch:
-                continue
-            auth = base64.b64encode(f"{write_key}:".encode()).decode()
-            body = {"batch": batch, "sentAt": _now()}
-            post_json(endpoint_for(region, self.endpoint) + "/batch", body, auth, self.timeout)
-            sent += len(batch)
-            self._queues[(write_key, region)] = []
-        return sent
+        Args:
+            timeout: Seconds to wait; None waits as long as retries may take.
 
-    def close(self) -> None:
-        """Deliver what is queued."""
-        self.flush()
+        Raises:
+            DeliveryTimeout: When events are still queued after ``timeout`` (they stay
+                queued and keep being sent).
+        """
+        left = self._dispatcher.flush(timeout)
+        if left:
+            raise DeliveryTimeout(left, "queued")
+
+    def close(self, timeout: float | None = None) -> ClientStats:
+        """Deliver what is queued, stop the workers and return the final counters.
+
+        Args:
+            timeout: Seconds to wait for delivery; None waits as long as retries may take.
+
+        Returns:
+            The counters once closed.
+
+        Raises:
+            DeliveryTimeout: When events were left after ``timeout``; with a spool they
+                stay in it for the next client, otherwise they went to the dead-letter
+                callback.
+        """
+        with self._close_lock:
+            if self._closed:
+                return self.stats()
+            self._closed = True
+        _LIVE.discard(self)
+        self._dispatcher.close()
+        left = self._dispatcher.flush(timeout)
+        batches = self._dispatcher.abandon(dead_lettered=self._spool is None) if left else []
+        self._dispatcher.stop()
+        self._pool.join(timeout=1.0)
+        count = sum(len(b.events) for b in batches)
+        if batches and self._spool is not None:
+            log.error("close: %d events undelivered; kept in the spool for the next client", count)
+        for batch in batches if self._spool is None else []:
+            self._dead_letter(batch, None, "client closed before the batch was delivered")
+        if self._spool is not None:
+            self._spool.close()
+        if batches:
+            raise DeliveryTimeout(count, "spool" if self._spool is not None else "dead-letter")
+        return self.stats()
+
+    def stats(self) -> ClientStats:
+        """Return a snapshot of the counters (accepted, sent, retried, dead-lettered, queued...)."""
+        return self._dispatcher.stats()
 
     def __enter__(self) -> Client:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is None:
+            self.close()
+            return
+        try:  # an exception is already on its way: report, do not replace it
+            self.close(self.exit_timeout)
+        except DeliveryTimeout as timeout:
+            log.error("close: %s", timeout)
+
+    # Internals -------------------------------------------------------------------------
+
+    def _base_url(self, region: str) -> str:
+        return endpoint_for(region, self.endpoints.get(region, self.endpoint))
+
+    def _build_engine(self) -> None:
+        self._dispatcher = Dispatcher(
+            max_queued_events=self.max_queued_events,
+            on_full=self.on_full,
+            flush_interval=self.flush_interval,
+            per_host=max(1, self.workers // 2),
+            host_of=self._host_of,
+        )
+        self._pool = WorkerPool(
+            size=self.workers,
+            dispatcher=self._dispatcher,
+            limiter=RateLimiter(self.requests_per_second),
+            transport=Transport(self.timeout),
+            retry=self.retry,
+            url_of=lambda region: self._base_url(region) + "/batch",
+            finish=self._finish,
+        )
+
+    def _host_of(self, region: str) -> str:
+        try:
+            return urlsplit(self._base_url(region)).netloc
+        except ValueError:
+            return "?"
+
+    def _check_naming(self, name: str, props: Mapping[str, Any]) -> None:
+        # Cached per (name, property names): a hot loop pays a dict lookup, and a warning
+        # is logged once per distinct problem instead of once per event.
+        key = (name, tuple(props))
+        problems = self._naming_seen.get(key)
+        if problems is None:
+            problems = naming_problems(name, props, spec.ALL_SPEC_EVENT_NAMES, spec.LOOKALIKES)
+            if len(self._naming_seen) >= _NAMING_CACHE_SIZE:
+                self._naming_seen.clear()
+            self._naming_seen[key] = problems
+            if not self.strict:
+                for problem in problems:
+                    log.warning("naming: %s", problem)
+        if problems and self.strict:
+            raise EventRejected(problems[0])
+
+    def _accept(self, write_key: str, region: str, data: bytes) -> None:
+        if self._closed:
+            raise ClientClosed("the client is closed and accepts no more events")
+        self._pool.start()
+        dispatcher = self._dispatcher
+        dispatcher.reserve()
+        spool_id = None
+        if self._spool is not None:
+            try:
+                spool_id = self._spool.add(write_key, region, data)
+            except BaseException:
+                dispatcher.release()
+                raise
+        dispatcher.put((write_key, region), data, spool_id)
+
+    def _recover(self) -> None:
+        assert self._spool is not None
+        count = 0
+        for row_id, write_key, region, data in self._spool.leftovers():
+            self._dispatcher.put_recovered((write_key, region), data, row_id)
+            count += 1
+        if count:
+            log.info("spool: %d events left by an earlier run are queued again", count)
+            self._pool.start()
+
+    def _finish(self, batch: Batch, status: int | None, reason: str | None) -> None:
+        if batch.abandoned:
+            return
+        if reason is not None:
+            self._dead_letter(batch, status, reason)
+        if self._spool is not None:
+            self._spool.remove(batch.spool_ids)
+        self._dispatcher.done(batch, delivered=reason is None)
+
+    def _dead_letter(self, batch: Batch, status: int | None, reason: str) -> None:
+        if self.on_dead_letter is None:
+            log.error("dead-letter: %d events not delivered (status %s): %s", len(batch.events), status, reason)
+            return
+        try:
+            self.on_dead_letter([json.loads(e) for e in batch.events], status, reason)
+        except Exception:  # the callback's bug must not stop the worker
+            log.exception("on_dead_letter raised; %d events only logged", len(batch.events))
+
+    def _close_at_exit(self) -> None:
+        try:
+            self.close(self.exit_timeout)
+        except DeliveryTimeout as timeout:
+            log.error("at exit: %s", timeout)
+
+    def _after_fork_in_child(self) -> None:
+        # The parent's threads do not exist here and its locks may be held forever; the
+        # parent still sends its own queued events, so the child starts empty.
+        self._close_lock = threading.Lock()
+        self._naming_seen = {}
+        if self._spool is not None:
+            self._spool.reopen_after_fork()
+        self._build_engine()
+
+
+# Live clients, weakly: closed at interpreter exit, re-armed in a forked child.
+_LIVE: weakref.WeakSet[Client] = weakref.WeakSet()
+
+
+def _close_all_at_exit() -> None:
+    for client in list(_LIVE):
+        client._close_at_exit()
+
+
+def _reinit_all_in_child() -> None:
+    MESSAGE_IDS.reset()
+    for client in list(_LIVE):
+        client._after_fork_in_child()
+
+
+atexit.register(_close_all_at_exit)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reinit_all_in_child)

@@ -4,7 +4,12 @@ Hierarchy::
 
     SourceError                 base of everything this package raises
     ├── EventRejected           an event breaks a rule and is refused at the call (ValueError)
-    └── APIError                Segment's HTTP API refused a request (status, code, message)
+    ├── APIError                Segment's HTTP API refused a request (status, code, message)
+    ├── QueueFull               the buffer is full and the client was built with on_full="raise"
+    ├── ClientClosed            the client was closed; it accepts no more events
+    └── DeliveryTimeout         flush()/close() ran out of time with events undelivered (TimeoutError)
+
+No message names a write key: customers are named by their key's fingerprint.
 """
 
 from __future__ import annotations
@@ -26,3 +31,41 @@ class APIError(SourceError):
         self.status = status
         self.code = code
         self.message = message
+
+
+class QueueFull(SourceError):
+    """The buffer holds ``max_queued_events`` undelivered events; this event was not accepted."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"the client's buffer is full ({limit} events undelivered); the event was not accepted: "
+            "retry later, raise max_queued_events, or use on_full='block'"
+        )
+        self.limit = limit
+
+
+class ClientClosed(SourceError):
+    """The client was closed and accepts no more events."""
+
+
+class DeliveryTimeout(SourceError, TimeoutError):
+    """``flush()`` or ``close()`` ran out of time before every event was delivered.
+
+    Attributes:
+        pending: How many events were still undelivered.
+        where: What became of them: "queued" (flush: still being sent), "spool" (close:
+            kept in the durable spool for the next client) or "dead-letter" (close: handed
+            to the dead-letter callback).
+    """
+
+    def __init__(self, pending: int, where: str) -> None:
+        super().__init__(f"{pending} events were not delivered in time; they are {_WHERE[where]}")
+        self.pending = pending
+        self.where = where
+
+
+_WHERE = {
+    "queued": "still queued and being sent",
+    "spool": "kept in the spool and sent by the next client opened on it",
+    "dead-letter": "handed to the dead-letter callback",
+}

@@ -1,0 +1,128 @@
+"""An opt-in durable spool: accepted events survive a crash in a SQLite file.
+
+An event is written before the call that accepted it returns and deleted once its batch
+is delivered or handed to the dead-letter callback. A new client opened on the same file
+sends what is left. SQLite runs in WAL mode with ``synchronous=NORMAL``: a commit is in
+the operating system's hands when it returns, so a killed process loses nothing (a power
+cut may lose the last commits; use ``synchronous=FULL`` if that matters more than speed).
+
+The file holds write keys, so it is created readable by its owner only, and one live
+client at a time may use it (an exclusive ``flock`` where the platform has one).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from .errors import SourceError
+
+try:  # POSIX only; elsewhere two clients on one spool are not detected.
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY,
+    write_key TEXT NOT NULL,
+    region TEXT NOT NULL,
+    body BLOB NOT NULL
+)
+"""
+
+
+class Spool:
+    """The events accepted and not yet delivered, in a SQLite file."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        """Open (or create) the spool and take its lock.
+
+        Args:
+            path: The SQLite file; its directory must exist.
+
+        Raises:
+            SourceError: When another live client holds the spool.
+        """
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._inherited: list[sqlite3.Connection] = []
+        self._closed = False
+        self._lock_file = open(f"{self.path}.lock", "a+b")  # noqa: SIM115 - held while open
+        if fcntl is not None:
+            try:
+                fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                self._lock_file.close()
+                raise SourceError(f"spool {self.path} is in use by another live client") from None
+        self._conn = self._connect()
+        for name in (self.path, Path(f"{self.path}.lock")):
+            os.chmod(name, 0o600)
+
+    def _connect(self) -> sqlite3.Connection:
+        # isolation_level=None: each statement commits on its own, no implicit transaction.
+        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA busy_timeout=5000")
+        conn.execute(_SCHEMA)
+        return conn
+
+    def add(self, write_key: str, region: str, body: bytes) -> int:
+        """Store one accepted event and return its row id (committed on return)."""
+        with self._lock:
+            cursor = self._conn.execute(
+                "INSERT INTO events (write_key, region, body) VALUES (?, ?, ?)", (write_key, region, body)
+            )
+        return int(cursor.lastrowid or 0)
+
+    def remove(self, ids: Iterable[int]) -> None:
+        """Forget events that were delivered or handed to the dead-letter callback."""
+        rows = [(i,) for i in ids]
+        if not rows:
+            return
+        with self._lock:
+            if self._closed:  # a late answer after close(): the rows stay for the next run
+                return
+            self._conn.execute("BEGIN")
+            try:
+                self._conn.executemany("DELETE FROM events WHERE id = ?", rows)
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def leftovers(self) -> Iterator[tuple[int, str, str, bytes]]:
+        """Yield ``(id, write_key, region, body)`` of every stored event, oldest first."""
+        with self._lock:
+            rows = self._conn.execute("SELECT id, write_key, region, body FROM events ORDER BY id").fetchall()
+        for row_id, write_key, region, body in rows:
+            yield row_id, write_key, region, bytes(body)
+
+    def count(self) -> int:
+        """Return how many events are stored."""
+        with self._lock:
+            return int(self._conn.execute("SELECT count(*) FROM events").fetchone()[0])
+
+    def reopen_after_fork(self) -> None:
+        """Give a forked child its own connection (SQLite connections must not cross a fork).
+
+        The inherited connection is deliberately kept, never closed: closing it in the
+        child could checkpoint or unlink the WAL under the parent's feet.
+        """
+        self._inherited.append(self._conn)
+        self._lock = threading.Lock()
+        self._conn = self._connect()
+
+    def close(self) -> None:
+        """Close the database and release the lock."""
+        with self._lock:
+            self._closed = True
+            self._conn.close()
+        self._lock_file.close()
+
+    def __repr__(self) -> str:
+        return f"Spool({str(self.path)!r})"
