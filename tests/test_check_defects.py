@@ -99,7 +99,11 @@ def basic_auth_literal(p: Path) -> None:
 
 
 def no_basic_auth(p: Path) -> None:
-    edit(p / f"src/{PACKAGE}/_http.py", '"Authorization": f"Basic {basic_auth}"', '"X-Write-Key": basic_auth')
+    edit(p / f"src/{PACKAGE}/_workers.py", '"Authorization": basic_auth(write_key)', '"X-Write-Key": basic_auth(write_key)')
+
+
+def basic_auth_without_colon(p: Path) -> None:
+    edit(p / f"src/{PACKAGE}/_keys.py", 'b64encode(f"{write_key}:".encode())', 'b64encode(f"{write_key}".encode())')
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,7 @@ DEFECTS = {
     "write-key-in-code": Defect(write_key_in_code, "secrets.files", Status.RED, "write key(s) in 1 tracked place", also=("secrets.history",)),
     "basic-auth-literal": Defect(basic_auth_literal, "secrets.files", Status.RED, "tracked place", also=("secrets.history",)),
     "no-basic-auth": Defect(no_basic_auth, "client.auth", Status.RED, "no module of the package sends an `Authorization: Basic` header"),
+    "basic-auth-without-colon": Defect(basic_auth_without_colon, "client.auth", Status.RED, "made from `<write key>:`"),
 }
 
 

@@ -36,14 +36,19 @@ def _integration(project: Project, texts: dict[str, str]) -> Item:
                'set context["integration"] = {"name": spec.INTEGRATION_SLUG, "version": __version__} on every call')
 
 
+# base64 of "<write key>:": the colon is what Segment's docs ask for (an empty password).
+_ENCODE_WITH_COLON_RE = re.compile(r"""b64encode\(\s*f["'][{][^}]+[}]:["']""")
+
+
 def _auth(texts: dict[str, str]) -> Item:
-    # The header and the encoding may live in different modules (client and transport).
-    header = [name for name, text in texts.items() if _AUTH_HEADER_RE.search(text) and _BASIC_RE.search(text)]
-    encode = [name for name, text in texts.items() if "b64encode" in text]
-    if header and encode:
-        where = ", ".join(dict.fromkeys(encode + header))
-        return green("client.auth", f"sends the write key as `Authorization: Basic <base64>` ({where})")
-    return red("client.auth", "no module of the package sends an `Authorization: Basic` header with the write key",
+    # The header, the "Basic " value and the encoding may live in different modules
+    # (client, keys, transport): each must be somewhere in the package.
+    header = [name for name, text in texts.items() if _AUTH_HEADER_RE.search(text)]
+    basic = [name for name, text in texts.items() if _BASIC_RE.search(text) and _ENCODE_WITH_COLON_RE.search(text)]
+    if header and basic:
+        where = ", ".join(dict.fromkeys(basic + header))
+        return green("client.auth", f"sends the write key as `Authorization: Basic <base64(key:)>` ({where})")
+    return red("client.auth", "no module of the package sends an `Authorization: Basic` header made from `<write key>:`",
                "send `Authorization: Basic ` + base64(write_key + ':') on every request; Segment rejects track calls without it")
 
 
