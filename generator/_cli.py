@@ -44,7 +44,8 @@ def _next_steps(result: Result) -> str:
         "Next steps:",
         f"  cd {shlex.quote(str(result.path))}",
         "  pip install -e '.[test]' && pytest",
-        f"  SEGMENT_WRITE_KEY=test-key python -m {package} --endpoint http://127.0.0.1:8088",
+        f"  segment-source debugger --integration {result.answers['slug']}   # in another terminal",
+        f"  SEGMENT_WRITE_KEY=test-key python -m {package} --endpoint http://127.0.0.1:8765",
     ])
 
 

@@ -1,6 +1,6 @@
 """Command line: send the sample scenario to an endpoint.
 
-    python -m <package> --endpoint http://127.0.0.1:8088 --write-key KEY
+    python -m <package> --endpoint http://127.0.0.1:8765 --write-key KEY
 
 The write key comes from ``--write-key`` or the ``SEGMENT_WRITE_KEY`` environment variable
 and is never printed.
@@ -21,7 +21,7 @@ from .sample import SAMPLE_EMAIL, SAMPLE_USER_ID, scenario
 def main(argv: Sequence[str] | None = None) -> int:
     """Send the sample scenario; return the exit code."""
     parser = argparse.ArgumentParser(description=f"Send the {spec.INTEGRATION_NAME} sample scenario to Segment.")
-    parser.add_argument("--endpoint", help="HTTP API base URL, e.g. http://127.0.0.1:8088 (default: the region's host)")
+    parser.add_argument("--endpoint", help="HTTP API base URL, e.g. http://127.0.0.1:8765 (default: the region's host)")
     parser.add_argument("--region", default=spec.SUPPORTED_REGIONS[0], choices=spec.SUPPORTED_REGIONS)
     parser.add_argument("--write-key", default=os.environ.get("SEGMENT_WRITE_KEY"), help="default: $SEGMENT_WRITE_KEY")
     parser.add_argument("--user-id", default=SAMPLE_USER_ID)
