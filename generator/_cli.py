@@ -20,11 +20,23 @@ def _interactive() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
 
 
-def _gather(args: argparse.Namespace) -> dict[str, object]:
+def _answer_flags(args: argparse.Namespace) -> dict[str, object]:
+    """The answers given by --data-file, then --data (which wins)."""
     answers: dict[str, object] = {}
     if args.data_file:
         answers.update(_answers.load_data_file(Path(args.data_file)))
     answers.update(_answers.parse_data_pairs(args.data))
+    return answers
+
+
+def _add_answer_flags(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--data", "-d", action="append", default=[], metavar="KEY=VALUE",
+                        help=f"{what}, e.g. slug=acme-mail or regions=us,eu (repeatable)")
+    parser.add_argument("--data-file", metavar="FILE", help="a YAML file of answers")
+
+
+def _gather(args: argparse.Namespace) -> dict[str, object]:
+    answers = _answer_flags(args)
     _answers.check_keys(answers)
     if _interactive():
         from . import _prompts  # questionary and prompt_toolkit load only when asking
@@ -113,10 +125,7 @@ def _cmd_update(args: argparse.Namespace) -> int:
         else:
             print(f"{info.project}: template v{info.current_version} is up to date (segment-source {info.latest_version})")
         return 0
-    data: dict[str, object] = {}
-    if args.data_file:
-        data.update(_answers.load_data_file(Path(args.data_file)))
-    data.update(_answers.parse_data_pairs(args.data))
+    data = _answer_flags(args)
     missing = _update.missing_answers(args.project, data)
     if missing and _interactive():
         from . import _prompts
@@ -159,9 +168,7 @@ def _parser() -> argparse.ArgumentParser:
         "Generate a Segment source project. Asks for the answers in a terminal; without "
         "one, give them with --data / --data-file."))
     new.add_argument("dest", nargs="?", help="the new project's directory (default: ./<slug>-source)")
-    new.add_argument("--data", "-d", action="append", default=[], metavar="KEY=VALUE",
-                     help="an answer, e.g. slug=acme-mail or regions=us,eu (repeatable)")
-    new.add_argument("--data-file", metavar="FILE", help="a YAML file of answers")
+    _add_answer_flags(new, "an answer")
     new.add_argument("--defaults", action="store_true", help="accept every default instead of asking")
     new.add_argument("--force", action="store_true", help="write into a non-empty directory")
     new.add_argument("--pretend", action="store_true", help="list what would be written; write nothing")
@@ -175,9 +182,7 @@ def _parser() -> argparse.ArgumentParser:
         "three-way merge. The project must be a clean git work tree; conflicts are written inline "
         "and make the command exit 1. Without a terminal, answer new questions with --data."))
     update.add_argument("project", nargs="?", default=".", help="the project's directory (default: .)")
-    update.add_argument("--data", "-d", action="append", default=[], metavar="KEY=VALUE",
-                        help="an answer to a question this version adds (repeatable)")
-    update.add_argument("--data-file", metavar="FILE", help="a YAML file of such answers")
+    _add_answer_flags(update, "an answer to a question this version adds")
     update.add_argument("--pretend", action="store_true", help="show what would change; touch nothing")
     update.add_argument("--check", action="store_true", help="only say whether a newer template is available")
     update.add_argument("--json", action="store_true", help="with --check: print JSON")
