@@ -44,23 +44,22 @@ import os
 import threading
 import weakref
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import __version__, spec
-from ._batcher import Batch, utc_now
+from . import spec
+from ._batcher import Batch
 from ._dispatch import ClientStats, Dispatcher
 from ._ids import MESSAGE_IDS
-from ._keys import key_id
 from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy
 from ._spool import Spool
 from ._transport import Transport
 from ._workers import WorkerPool
+from .customer import Customer
 from .errors import ClientClosed, DeliveryTimeout, EventRejected
-from .events import SpecEvent
 from .naming import naming_problems
+from .regions import checked_override, endpoint_for
 
 log = logging.getLogger(__name__.rpartition(".")[0])
 
@@ -69,146 +68,6 @@ DeadLetter = Callable[[list[dict[str, Any]], "int | None", str], None]
 __all__ = ["Client", "ClientStats", "Customer", "DeadLetter", "RetryPolicy", "endpoint_for"]
 
 
-def endpoint_for(region: str, override: str | None = None) -> str:
-    """Return the ``/v1`` base URL for a region, or the checked override.
-
-    Raises:
-        ValueError: For an unknown or unsupported region, or an override that is not https
-            (plain http is allowed to loopback only, for tests).
-    """
-    if region not in spec.REGION_ENDPOINTS:
-        raise ValueError(f"region {region!r} is unknown: use one of {sorted(spec.REGION_ENDPOINTS)}")
-    if region not in spec.SUPPORTED_REGIONS:
-        raise ValueError(f"region {region!r} is not supported by this source: use one of {list(spec.SUPPORTED_REGIONS)}")
-    if override is not None:
-        return _checked_override(override)
-    return spec.REGION_ENDPOINTS[region]
-
-
-def _checked_override(url: str) -> str:
-    parts = urlsplit(url)
-    loopback = parts.hostname in {"127.0.0.1", "localhost", "::1"}
-    if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
-        raise ValueError(f"endpoint {url!r} must be https:// (plain http only to loopback, for tests)")
-    base = url.rstrip("/")
-    return base if base.endswith("/v1") else base + "/v1"
-
-
-def _iso(value: datetime | str | None) -> str:
-    if value is None:
-        return utc_now()
-    if isinstance(value, str):
-        return value
-    if value.tzinfo is None:
-        raise ValueError("timestamp must be timezone-aware (e.g. datetime.now(timezone.utc))")
-    return value.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-class Customer:
-    """One customer's write key and region; build with :meth:`Client.customer`.
-
-    Every call takes analytics-python's keyword names and the common fields
-    ``anonymous_id``, ``context``, ``timestamp``, ``message_id`` and ``integrations``;
-    it returns the message as queued. It raises :class:`EventRejected` for an event that
-    breaks a rule, :class:`QueueFull` when the buffer is full with ``on_full="raise"``.
-    """
-
-    __slots__ = ("_client", "_write_key", "region", "key_id")
-
-    def __init__(self, client: Client, write_key: str, region: str) -> None:
-        self._client = client
-        self._write_key = write_key
-        self.region = region
-        self.key_id = key_id(write_key)  # names the customer in logs and dead-letter reasons
-
-    def __repr__(self) -> str:
-        return f"Customer(key_id={self.key_id!r}, region={self.region!r})"
-
-    def identify(self, *, user_id: str | None = None, traits: Mapping[str, Any] | None = None, **common: Any) -> dict[str, Any]:
-        """Record who the user is (``traits``)."""
-        return self._enqueue("identify", {"traits": dict(traits or {})}, user_id=user_id, **common)
-
-    def track(
-        self,
-        *,
-        event: str | SpecEvent,
-        user_id: str | None = None,
-        properties: Mapping[str, Any] | None = None,
-        **common: Any,
-    ) -> dict[str, Any]:
-        """Record an action; ``event`` is a Spec builder or a Proper Case name."""
-        if isinstance(event, SpecEvent):
-            name, props = event.spec_name, {**event.properties(), **(properties or {})}
-        else:
-            name, props = event, dict(properties or {})
-        if not name:
-            raise EventRejected("track needs an event name (event=...)")
-        self._client._check_naming(name, props)
-        return self._enqueue("track", {"event": name, "properties": props}, user_id=user_id, **common)
-
-    def page(self, *, user_id: str | None = None, name: str | None = None, properties: Mapping[str, Any] | None = None, **common: Any) -> dict[str, Any]:
-        """Record a web page view."""
-        return self._enqueue("page", {"name": name, "properties": dict(properties or {})}, user_id=user_id, **common)
-
-    def screen(self, *, user_id: str | None = None, name: str | None = None, properties: Mapping[str, Any] | None = None, **common: Any) -> dict[str, Any]:
-        """Record an app screen view."""
-        return self._enqueue("screen", {"name": name, "properties": dict(properties or {})}, user_id=user_id, **common)
-
-    def group(self, *, group_id: str, user_id: str | None = None, traits: Mapping[str, Any] | None = None, **common: Any) -> dict[str, Any]:
-        """Associate the user with a group (an account, a company)."""
-        if not group_id:
-            raise EventRejected("group needs group_id")
-        return self._enqueue("group", {"groupId": str(group_id), "traits": dict(traits or {})}, user_id=user_id, **common)
-
-    def alias(self, *, previous_id: str, user_id: str, **common: Any) -> dict[str, Any]:
-        """Merge a previous identity into ``user_id``."""
-        if not previous_id:
-            raise EventRejected("alias needs previous_id")
-        return self._enqueue("alias", {"previousId": str(previous_id)}, user_id=user_id, **common)
-
-    def _enqueue(
-        self,
-        kind: str,
-        body: dict[str, Any],
-        *,
-        user_id: str | None,
-        anonymous_id: str | None = None,
-        context: Mapping[str, Any] | None = None,
-        timestamp: datetime | str | None = None,
-        message_id: str | None = None,
-        integrations: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        if not user_id and not anonymous_id:
-            raise EventRejected(f"{kind} needs user_id or anonymous_id")
-        message_id = message_id or MESSAGE_IDS.next()
-        if len(message_id) > spec.MAX_MESSAGE_ID_CHARS:
-            raise EventRejected(f"message_id is over {spec.MAX_MESSAGE_ID_CHARS} characters")
-        ctx = dict(context or {})
-        ctx["integration"] = _INTEGRATION
-        msg: dict[str, Any] = {
-            "type": kind,
-            **{k: v for k, v in body.items() if v is not None},
-            "context": ctx,
-            "timestamp": _iso(timestamp),
-            "messageId": message_id,
-        }
-        if user_id:
-            msg["userId"] = str(user_id)
-        if anonymous_id:
-            msg["anonymousId"] = str(anonymous_id)
-        if integrations:
-            msg["integrations"] = dict(integrations)
-        try:
-            data = json.dumps(msg, separators=(",", ":")).encode()
-        except (TypeError, ValueError) as exc:
-            raise EventRejected(f"{kind} event is not JSON-serializable: {exc}") from None
-        if len(data) > spec.MAX_EVENT_BYTES:
-            raise EventRejected(f"{kind} event is {len(data)} bytes, over Segment's {spec.MAX_EVENT_BYTES}-byte limit per event")
-        self._client._accept(self._write_key, self.region, data)
-        return msg
-
-
-_INTEGRATION = {"name": spec.INTEGRATION_SLUG, "version": __version__}
 _ON_FULL = ("block", "raise")
 _NAMING_CACHE_SIZE = 4096
 
@@ -264,8 +123,8 @@ class Client:
             raise ValueError(f"on_full must be one of {_ON_FULL}, not {on_full!r}")
         if workers < 1 or max_queued_events < 1 or flush_interval < 0 or timeout <= 0:
             raise ValueError("workers and max_queued_events must be >= 1, flush_interval >= 0, timeout > 0")
-        self.endpoint = None if endpoint is None else _checked_override(endpoint)
-        self.endpoints = {region: _checked_override(url) for region, url in (endpoints or {}).items()}
+        self.endpoint = None if endpoint is None else checked_override(endpoint)
+        self.endpoints = {region: checked_override(url) for region, url in (endpoints or {}).items()}
         self.timeout = timeout
         self.strict = strict
         self.requests_per_second = requests_per_second
