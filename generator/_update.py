@@ -255,7 +255,7 @@ def update(
     migrations = _migrations.pending(state.version, target)
     missing = _missing(state, migrations, given)
     if missing:
-        raise MissingAnswersError(missing)
+        raise MissingAnswersError(missing, defaults_flag=False)  # update has no --defaults
     if state.version == target and not given:
         return UpdateResult(state.project, str(state.version), __version__, False, pretend, (), (), (), (), "")
     if pretend:

@@ -42,12 +42,12 @@ class MissingAnswersError(GeneratorError):
 
     exit_code = 2
 
-    def __init__(self, keys: Sequence[str]) -> None:
+    def __init__(self, keys: Sequence[str], *, defaults_flag: bool = True) -> None:
         listed = ", ".join(keys)
+        hint = "supply them with --data KEY=VALUE (repeatable) or --data-file answers.yml"
         super().__init__(
             f"missing answers: {listed} (no terminal to ask them)",
-            "supply them with --data KEY=VALUE (repeatable) or --data-file answers.yml, "
-            "and use --defaults to accept the defaults of the rest",
+            hint + (", and use --defaults to accept the defaults of the rest" if defaults_flag else ""),
         )
         self.keys = tuple(keys)
 

@@ -158,6 +158,7 @@ def test_new_question_without_default_and_no_terminal_exits_2(releases: dict[str
     done = update(releases["0.3.0"], project, check=False)
     assert done.returncode == 2
     assert "support_url" in done.stderr and "--data" in done.stderr
+    assert "--defaults" not in done.stderr  # update has no such flag
     assert git(project, "status", "--porcelain") == "" and git(project, "rev-parse", "HEAD") == head
 
 
