@@ -36,8 +36,10 @@ class Migration:
 
 #: Every migration, oldest first.
 MIGRATIONS: tuple[Migration, ...] = (
-    # Template v0.2.0 asks `maintainer_company`: "maintainer" alone read as a person, while
-    # Segment's catalog wants the maintaining company (design.md, "Maintainer (company)").
+    # The planned v0.2.0 rename of `maintainer` (it reads as a person; Segment's catalog
+    # wants the maintaining company). tests/test_update.py builds a v0.2.0 that makes it;
+    # until a released template asks `maintainer_company`, the guard in `renamed()` keeps
+    # this entry from changing anything.
     Migration(
         "0.2.0",
         "answer `maintainer` is now `maintainer_company`",
