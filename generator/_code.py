@@ -102,14 +102,14 @@ def event_definitions(project: Project) -> list[EventDefinition]:
                 found.append(EventDefinition(name, tuple(props), f"events.py:{node.name}", summary, tuple(docs)))
     for path in project.source_files():
         tree = parse(path)
-        for node in ast.walk(tree) if tree else ():
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "track":
-                kwargs = {kw.arg: kw.value for kw in node.keywords if kw.arg}
+        for call in ast.walk(tree) if tree else ():
+            if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "track":
+                kwargs = {kw.arg: kw.value for kw in call.keywords if kw.arg}
                 event = kwargs.get("event")
                 if isinstance(event, ast.Constant) and isinstance(event.value, str):
-                    props = kwargs.get("properties")
-                    keys = [k.value for k in props.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)] if isinstance(props, ast.Dict) else []
-                    found.append(EventDefinition(event.value, tuple(keys), f"{path.name}:{node.lineno}"))
+                    given = kwargs.get("properties")
+                    keys = [k.value for k in given.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)] if isinstance(given, ast.Dict) else []
+                    found.append(EventDefinition(event.value, tuple(keys), f"{path.name}:{call.lineno}"))
     return found
 
 

@@ -93,7 +93,7 @@ def _description(project: Project) -> Item:
             return yellow("catalog.description", f"description is {len(text.strip())} characters, over Segment's guidance of {limit}",
                           f"shorten it to at most {limit} characters; a reviewer will ask")
         return red("catalog.description", exc.message, exc.hint)
-    return green("catalog.description", f"description of {len(text.strip())} characters (at most {limit})")
+    return green("catalog.description", f"description of {len(str(text).strip())} characters (at most {limit})")
 
 
 def _categories(project: Project) -> Item:
