@@ -64,10 +64,16 @@ def _render(staging: Path, answers: Mapping[str, Any]) -> None:
     _metadata.write(staging, answers)
 
 
+def _existing_ancestor(path: Path) -> Path:
+    while not path.exists():
+        path = path.parent
+    return path
+
+
 def _move_into(staging: Path, dst: Path) -> None:
     if not dst.exists():
         dst.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(staging, dst)
+        shutil.move(staging, dst)  # a rename: staging sits on dst's filesystem
         return
     for item in staging.iterdir():
         target = dst / item.name
@@ -113,10 +119,9 @@ def generate(
     valid = _answers.validate(filled)
     _check_destination(dst, overwrite)
 
-    # Render next to dst (same filesystem, so the final move is a rename), and never
-    # leave the staging copy behind, whatever fails.
-    parent = dst.parent if dst.parent.exists() else Path(tempfile.gettempdir())
-    staging_root = Path(tempfile.mkdtemp(prefix=".segment-source-", dir=parent))
+    # Render in dst's nearest existing ancestor (its filesystem, so the final move is a
+    # rename), and never leave the staging copy behind, whatever fails.
+    staging_root = Path(tempfile.mkdtemp(prefix=".segment-source-", dir=_existing_ancestor(dst.parent)))
     try:
         staging = staging_root / "project"
         _render(staging, valid)

@@ -112,3 +112,12 @@ def test_console_script_entry_point_runs(tmp_path):
     )
     assert "--data-file" in done.stdout
     assert " copier" not in done.stderr
+
+
+def test_missing_parent_directories_are_made_and_no_staging_is_left(tmp_path, capsys):
+    """The project is staged in dst's nearest existing folder and moved into place."""
+    dest = tmp_path / "a" / "b" / "my-source"
+    code, _, _ = _run(["new", str(dest), *_data(*GOOD)], capsys)
+    assert code == 0
+    assert (dest / "catalog" / "metadata.yml").is_file()
+    assert [p.name for p in tmp_path.iterdir()] == ["a"]
