@@ -12,7 +12,7 @@ from typing import Any
 
 from . import _answers, _git, _metadata, _source
 from ._about import __version__
-from .errors import DestinationError, MissingAnswersError
+from .errors import AnswerError, DestinationError, MissingAnswersError
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,13 @@ def generate(
     missing = _answers.missing(filled)
     if missing:
         raise MissingAnswersError(missing)
-    valid = _answers.validate(filled)
+    try:
+        valid = _answers.validate(filled)
+    except AnswerError as exc:
+        if exc.field == "slug" and "slug" not in answers:
+            raise AnswerError("slug", filled["slug"], "(suggested from integration_name) breaks the slug rule",
+                              "give one with --data slug=..., e.g. `acme-mail`") from None
+        raise
     _check_destination(dst, overwrite)
 
     # Render in dst's nearest existing ancestor (its filesystem, so the final move is a

@@ -121,3 +121,12 @@ def test_missing_parent_directories_are_made_and_no_staging_is_left(tmp_path, ca
     assert code == 0
     assert (dest / "catalog" / "metadata.yml").is_file()
     assert [p.name for p in tmp_path.iterdir()] == ["a"]
+
+
+def test_a_name_too_short_for_a_slug_asks_for_one(tmp_path, capsys):
+    """The suggested slug of `X` breaks the rule: the message says where it came from and the flag."""
+    good = [pair for pair in GOOD if not pair.startswith("integration_name=")]
+    code, _, err = _run(["new", str(tmp_path / "p"), *_data(*good, "integration_name=X")], capsys)
+    assert code == 1
+    assert "slug `x` (suggested from integration_name)" in err and "--data slug=" in err
+    assert list(tmp_path.iterdir()) == []
