@@ -117,7 +117,7 @@ def _event(rows: list[list[str]]) -> dict[str, Any]:
 def spec_by_headings(text: str) -> dict[str, Any]:
     """Events are `### Name` headings followed by property (and context) tables."""
     events: dict[str, Any] = {}
-    sections = re.split(r"^### +(.+?)\s*$", text, flags=re.M)
+    sections = re.split(r"^### +(.+?)\s*$", text, flags=re.MULTILINE)
     for title, body in zip(sections[1::2], sections[2::2], strict=True):
         tables = _tables(body.splitlines())
         if tables:
@@ -134,11 +134,11 @@ def spec_video(text: str) -> dict[str, Any]:
     own text asks for in prose ("Pass in the `seek_position`") is added without a type.
     """
     events: dict[str, Any] = {}
-    groups = re.split(r"^### +(.+) event object\s*$", text, flags=re.M)
+    groups = re.split(r"^### +(.+) event object\s*$", text, flags=re.MULTILINE)
     for body in groups[2::2]:
         head, _, rest = body.partition("\n### ")
         [rows] = _tables(head.splitlines())
-        for chunk in re.split(r"^#### ", rest, flags=re.M)[1:]:
+        for chunk in re.split(r"^#### ", rest, flags=re.MULTILINE)[1:]:
             found = re.search(r'"event":\s*"([^"]+)"', chunk)
             if not found:
                 continue
@@ -160,7 +160,7 @@ def spec_video(text: str) -> dict[str, Any]:
                 props.setdefault(extra, UNTYPED)
             events[name] = {"properties": props}
     # Events the page describes outside the groups, with their properties (no types given).
-    for name, table in re.findall(r"track a `([A-Z][A-Za-z ]+)` event[^\n]*\n\s*(<table>.*?</table>)", text, flags=re.S):
+    for name, table in re.findall(r"track a `([A-Z][A-Za-z ]+)` event[^\n]*\n\s*(<table>.*?</table>)", text, flags=re.DOTALL):
         events[name] = {"properties": {p: UNTYPED for p in re.findall(r"<td>`([^`]+)`</td>", table)}}
     return events
 
