@@ -40,7 +40,11 @@ def render_page(project: Project) -> str:
         undefined=jinja2.StrictUndefined,
         autoescape=False,
     )
-    context = {**project.docs_context(), "custom_events": _code.custom_events(project)}
+    context = {
+        **project.docs_context(),
+        "description": str(project.meta("description", "description") or ""),
+        "custom_events": _code.custom_events(project),
+    }
     return env.get_template(PAGE_TEMPLATE).render(**context)
 
 
