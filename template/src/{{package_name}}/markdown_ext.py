@@ -42,7 +42,7 @@ CALLOUT_CLASSES = {"note": "note", "info": "info", "success": "success", "warnin
 _RAW_RE = re.compile(r"\{%-?\s*raw\s*-?%\}(.*?)\{%-?\s*endraw\s*-?%\}", re.DOTALL)
 _INCLUDE_RE = re.compile(r"^[ ]{0,3}\{%-?\s*include\s+(?P<path>[^\s%]+)[^%]*-?%\}\s*$")
 _CURLY_TARGET = '{:target="_blank\u201d}'
-_CALLOUT_RE = re.compile(r'^[ ]{0,3}> ?(?P<kind>' + "|".join(CALLOUT_CLASSES) + r')[ ]+"(?P<title>[^"\n]*)"[ ]*$')
+_CALLOUT_RE = re.compile(r"^[ ]{0,3}> ?(?P<kind>" + "|".join(CALLOUT_CLASSES) + r')[ ]+"(?P<title>[^"\n]*)"[ ]*$')
 _QUOTED_RE = re.compile(r"^[ ]{0,3}>[ ]?")
 
 
@@ -114,7 +114,7 @@ class CalloutProcessor(BlockProcessor):
 class SegmentDocsExtension(Extension):
     """Python-Markdown extension: the segment-docs dialect, for the preview."""
 
-    def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802 - Python-Markdown's API
+    def extendMarkdown(self, md: Markdown) -> None:
         # After whitespace normalization (30), which would drop the stash's placeholders, and
         # before raw HTML blocks are read (20).
         md.preprocessors.register(LiquidPreprocessor(md), "segment_docs_liquid", 25)
@@ -122,6 +122,6 @@ class SegmentDocsExtension(Extension):
         md.parser.blockprocessors.register(CalloutProcessor(md.parser), "segment_docs_callout", 21)
 
 
-def makeExtension(**kwargs: Any) -> SegmentDocsExtension:  # noqa: N802 - the name Python-Markdown looks up
+def makeExtension(**kwargs: Any) -> SegmentDocsExtension:
     """Return the extension (Python-Markdown calls this by name)."""
     return SegmentDocsExtension(**kwargs)
