@@ -64,7 +64,7 @@ def test_other_includes_are_named_not_shown_as_liquid(ext):
 
 def test_raw_blocks_keep_liquid_text_and_lose_their_tags(ext):
     html = render(ext, "Write {% raw %}{{ user.name }} and {% include x.md %}{% endraw %} as they are.\n")
-    assert "<p>Write {{ user.name }} and {% include x.md %} as they are.</p>" == html
+    assert html == "<p>Write {{ user.name }} and {% include x.md %} as they are.</p>"
 
 
 def test_typographic_quote_in_target_blank_still_opens_a_new_tab(ext):
