@@ -242,6 +242,8 @@ def test_answers_with_liquid_or_markup_stay_text_on_segments_site(rendered):
     front, body = _page_parts((rendered("tricky").path / "docs" / "segment-source.md").read_text(encoding="utf-8"))
     assert "{{" not in body and "{%" not in body  # tricky declares EU: no region include either
     assert "&#123;&#123; 7\\*7 &#125;&#125;" in body  # the name's "{{ 7*7 }}", shown as typed
+    # The partners' utm string goes into the query, before the website's #fragment.
+    assert "(https://xn--80aa0ab.example/path?q=a:b&utm_source=segmentio&utm_medium=docs&utm_campaign=partners#frag)" in body
     # Jekyll reads no Liquid in front matter: the title keeps the name as typed.
     assert front == {"title": 'Ацме: #1 "Mail" {{ 7*7 }} o\'neil Source'}
 
