@@ -62,7 +62,7 @@ def test_regions_change_updates_the_notice(project):
     result = render_docs(project)
     assert result.page.changed == ("regions",)
     page = (project / PAGE).read_text(encoding="utf-8")
-    assert "`https://events.eu1.segmentapis.com/v1`" in page and "US workspaces only" not in page
+    assert "`https://events.eu1.segmentapis.com/v1`" in page and "source-region-unsupported" not in page
     assert check(project).item("docs.regions").status is Status.GREEN
 
 

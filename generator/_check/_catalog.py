@@ -16,7 +16,9 @@ FILE = _metadata.METADATA_PATH.as_posix()
 # Optional, or reported by their own item (docs links: projects made before they existed).
 _OPTIONAL = {"categories.secondary", *(f"docs.{key}" for key in _metadata.DOCS_LINKS)}
 _OPEN = {"regions"}  # its keys are the declared regions, checked by catalog.regions
-_DOCS_SLUG_RE = re.compile(r'`context\.integration`\s*\|\s*`\{"name":\s*"(?P<slug>[^"]*)"')
+# The page's Getting started names the warehouse schema after the slug (segment-docs' pages
+# carry no context.integration row, so this is where the page shows the slug).
+_DOCS_SLUG_RE = re.compile(r"the source name `(?P<schema>[A-Za-z0-9_]+)_prod`")
 
 
 def expected_fields() -> list[str]:
@@ -79,9 +81,9 @@ def _slug(project: Project) -> Item:
                       f"use one slug: the one Segment gave you in the Developer Portal, in both {FILE} and {spec_py}"))
     page = project.docs_page
     docs_slug = _DOCS_SLUG_RE.search(page.read_text(encoding="utf-8")) if page.is_file() else None
-    if docs_slug and docs_slug["slug"] != slug:
-        found.append((Status.RED, f"the docs page's context.integration row says `{docs_slug['slug']}`",
-                      "run `segment-source docs` to regenerate the page's tables"))
+    if docs_slug and docs_slug["schema"] != str(slug).replace("-", "_"):
+        found.append((Status.RED, f"the docs page's schema example says `{docs_slug['schema']}_prod`",
+                      "run `segment-source docs` to rewrite the page's lines that name the slug"))
     return worst("catalog.slug", found, f"slug `{slug}` (client and docs page agree)")
 
 
