@@ -15,7 +15,7 @@ EXPECTED_IDS = [
     "catalog.fields", "catalog.name", "catalog.slug", "catalog.description", "catalog.website",
     "catalog.categories", "catalog.support_email", "catalog.maintainer", "catalog.regions",
     "catalog.event_families", "logos.logo", "logos.mark", "docs.page", "docs.sections",
-    "docs.regions", "docs.events", "spec.names", "spec.coverage", "client.integration",
+    "docs.regions", "docs.events", "spec.names", "spec.coverage", "client.syntax", "client.integration",
     "client.auth", "client.regions", "secrets.files", "secrets.history", "project.tests",
     "project.test_account",
 ]
