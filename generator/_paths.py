@@ -95,6 +95,14 @@ def read_text(path: Path, what: str, limit: int = MAX_TEXT_BYTES) -> str:
         raise UnsafePathError(f"{what} {show(str(path))} is not UTF-8 text (byte {exc.start})", "save it as UTF-8") from None
 
 
+def within(root: Path, path: Path) -> bool:
+    """True when ``path`` (under ``root``), symlinks resolved, is still inside ``root``."""
+    try:
+        return path.resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError):
+        return False
+
+
 def is_regular(path: Path) -> bool:
     """True when ``path`` itself (not a symlink's target) is a regular file."""
     try:

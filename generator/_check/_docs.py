@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
-from .. import _code, _segment
+from .. import _code, _paths, _segment
 from .._docs import generated_regions, render_page, unified_diff
 from .._project import Project
+from ..errors import GeneratorError
 from ._report import Item, Status, green, red, worst, yellow
 
 _HEADING_RE = re.compile(r"^## +(.+?)\s*#*\s*$", re.MULTILINE)
@@ -116,11 +117,14 @@ def _events(project: Project, page: str, rendered: str) -> Item:
 
 def check(project: Project) -> list[Item]:
     """``docs.page``, then its sections, its regions notice and its tables."""
-    path = project.docs_page
-    shown = path.relative_to(project.root).as_posix()
-    if not path.is_file():
-        return [red("docs.page", f"{shown} is missing", "run `segment-source docs` to write it")]
-    page = path.read_text(encoding="utf-8")
+    try:
+        path = project.docs_page
+        shown = path.relative_to(project.root).as_posix()
+        if not path.is_file():
+            return [red("docs.page", f"{shown} is missing", "run `segment-source docs` to write it")]
+        page = _paths.read_text(path, "the docs page")
+    except GeneratorError as exc:  # a page path out of the project, a FIFO, a huge file
+        return [red("docs.page", exc.message, exc.hint)]
     rendered = render_page(project)
     return [
         green("docs.page", f"{shown} (goes to segment-docs as index.md of cloud-apps/{project.slug})"),
