@@ -49,7 +49,7 @@ def test_cli_text_report_has_one_line_per_item_and_exits_0(fresh, capsys):
     for item_id in EXPECTED_IDS:
         assert any(line.split()[:2] in (["green", item_id], ["yellow", item_id]) for line in out.splitlines()), item_id
     assert "fix: fill them in catalog/metadata.yml" in out
-    assert out.rstrip().splitlines()[-1].startswith("25 items: 22 green, 3 yellow, 0 red")
+    assert out.rstrip().splitlines()[-1].startswith("26 items: 23 green, 3 yellow, 0 red")
 
 
 def test_cli_json_report_is_the_same_report(fresh, capsys):
