@@ -57,7 +57,7 @@ def test_cli_json_report_is_the_same_report(fresh, capsys):
     assert main(["check", str(fresh), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["ok"] is True
-    assert data["counts"] == {"green": 22, "yellow": 3, "red": 0}
+    assert data["counts"] == {"green": 23, "yellow": 3, "red": 0}
     assert [item["id"] for item in data["items"]] == EXPECTED_IDS
     assert {i["id"]: i["status"] for i in data["items"]}["project.test_account"] == "yellow"
 
