@@ -11,7 +11,6 @@ Every command takes paths from files the user (or an attacker) can edit: the pag
 
 from __future__ import annotations
 
-import errno
 import os
 import stat
 from pathlib import Path, PurePosixPath
@@ -72,11 +71,9 @@ def read_text(path: Path, what: str, limit: int = MAX_TEXT_BYTES) -> str:
     except FileNotFoundError:
         raise
     except OSError as exc:
-        if exc.errno == errno.ENOENT:
-            raise FileNotFoundError(exc.errno, exc.strerror, str(path)) from None
         raise UnsafePathError(f"{what} {show(str(path))} cannot be read: {exc.strerror}", "check the file's permissions") from None
-    with os.fdopen(fd, "rb") as stream:
-        info = os.fstat(stream.fileno())
+    try:
+        info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise UnsafePathError(f"{what} {show(str(path))} is not a regular file", "give a plain text file")
         if info.st_size > limit:
@@ -84,7 +81,10 @@ def read_text(path: Path, what: str, limit: int = MAX_TEXT_BYTES) -> str:
                 f"{what} {show(str(path))} is {info.st_size:,} bytes, over the {limit:,}-byte limit",
                 "give the file it should be: it is far larger than any file of a project",
             )
-        data = stream.read(limit + 1)  # the file may grow after fstat
+        with os.fdopen(os.dup(fd), "rb") as stream:
+            data = stream.read(limit + 1)  # the file may grow after fstat
+    finally:
+        os.close(fd)
     if len(data) > limit:
         raise UnsafePathError(f"{what} {show(str(path))} grew past the {limit:,}-byte limit while read", "give a file that is not being written")
     if b"\0" in data:

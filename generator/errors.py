@@ -61,13 +61,14 @@ class UpdateError(GeneratorError):
     """A project cannot be updated as it is; nothing was changed."""
 
 
-def printable(text: str) -> str:
+def printable(text: str, keep: str = "") -> str:
     """``text`` with every non-printable character escaped (``\\x1b``, ``\\u202e``, ``\\n``).
 
     Values echoed in errors come from hostile input: a raw ESC would drive the user's
-    terminal, a bidi override would reorder what they read.
+    terminal, a bidi override would reorder what they read. ``keep`` lists characters to
+    leave as they are (the CLI keeps the newlines of its own multi-line messages).
     """
-    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+    return "".join(ch if ch.isprintable() or ch in keep else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
 def show(value: object, limit: int = 80) -> str:
