@@ -135,14 +135,14 @@ def website(value: Any) -> str:
     if not isinstance(value, str):
         raise AnswerError("website", value, "is not text", "give an https:// URL such as `https://acme.example`")
     url = value.strip()
-    parts = urlsplit(url)
-    if parts.scheme != "https" or not url.startswith("https://"):
+    if not url.startswith("https://"):
         fix = "https://" + url.split("://", 1)[-1] if "://" in url else "https://" + url
         raise AnswerError("website", value, "is not an https:// URL", f"use e.g. `{printable(fix)[:80]}`")
     bad = next((ch for ch in url if not URL_CHAR_RE.fullmatch(ch)), None)
     if bad is not None:
         raise AnswerError("website", value, f"contains {_code_point(bad)}, which a plain URL may not hold",
                           "use a plain URL such as `https://acme.example/path`; percent-encode the character (`%20` for a space) or leave it out")
+    parts = urlsplit(url)  # no [ or ] left, so no "Invalid IPv6 URL" ValueError
     host = parts.hostname or ""
     labels = host.split(".")
     if "@" in parts.netloc or not URL_RE.fullmatch(url) or len(labels) < 2 or not all(HOST_LABEL_RE.fullmatch(label) for label in labels):
