@@ -113,17 +113,32 @@ def _lines(stream: IO[bytes]) -> Iterator[str]:
         yield line.decode("utf-8", errors="replace").rstrip("\n")
 
 
+def _large_blob_paths(project: Project) -> list[str]:
+    """Paths of every blob over the read cap in any commit (sizes read, never the blobs)."""
+    objects = _git(project, "rev-list", "--objects", "--all") or ""
+    done = subprocess.run(["git", "cat-file", "--batch-check=%(objecttype) %(objectsize) %(rest)"], cwd=project.root,
+                          input=objects, capture_output=True, text=True, errors="replace", check=False)
+    large = set()
+    for line in done.stdout.splitlines():
+        kind, size, name = [*line.split(" ", 2), "", ""][:3]
+        if kind == "blob" and size.isdigit() and int(size) > _paths.MAX_TEXT_BYTES and name:
+            large.add(name)
+    return sorted(large)
+
+
 def _history(project: Project) -> list[Leak]:
     """Keys added by any commit of any ref (``git log -p --all``, added lines only).
 
-    The log is streamed line by line, and files over the read cap are left out as binary:
-    a history holding a huge file neither sits in memory nor takes minutes.
+    The log is streamed line by line, and files over the read cap are left out: a history
+    holding a huge file neither sits in memory nor takes minutes.
     """
     leaks: dict[str, Leak] = {}
     commit = path = ""
-    # Blobs over the read cap show as "Binary files differ", as _tracked skips them on disk.
-    args = ["git", "-c", f"core.bigFileThreshold={_paths.MAX_TEXT_BYTES}",
-            "log", "--all", "-p", "--no-color", "--no-ext-diff", "-U0", "--format=commit %h"]
+    # Paths that ever held a blob over the read cap are left out, as _tracked skips them on
+    # disk: git would load each whole blob just to call it binary.
+    excluded = [f":(exclude,literal){name}" for name in _large_blob_paths(project)]
+    args = ["git", "log", "--all", "-p", "--no-color", "--no-ext-diff", "-U0", "--format=commit %h",
+            "--", ".", *excluded]
     with subprocess.Popen(args, cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as git:
         assert git.stdout is not None
         for line in _lines(git.stdout):
