@@ -33,7 +33,8 @@ class AnswerError(GeneratorError):
     """An answer breaks a rule."""
 
     def __init__(self, field: str, value: object, problem: str, fix: str) -> None:
-        super().__init__(f"{field} {show(value)} {problem}", fix)
+        # An unknown key is as hostile as a value: escaped and cut like one.
+        super().__init__(f"{printable(field[:60])} {show(value)} {problem}", fix)
         self.field = field
         self.value = value
 
