@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -174,3 +175,22 @@ def test_destination_under_an_unwritable_parent_is_a_clear_error(capsys):
     code = main(["new", "/proc/segment-source-test/x", "--data-file", str(SCENARIOS / "us-email.yml")])
     err = capsys.readouterr().err
     assert code == 1 and err.startswith("error: cannot write in `/proc")
+
+
+# --- the template: one way for an answer into Python ------------------------------------------
+
+FREE_TEXT_ANSWERS = ("integration_name", "maintainer", "description", "website", "support_email", "categories")
+
+
+def test_free_text_answers_reach_python_only_through_py_str():
+    """In every ``*.py.jinja``, a free-text answer appears only as ``py_str(answer)``."""
+    template = Path(__file__).parent.parent / "template"
+    offenders = []
+    for path in sorted(template.rglob("*.py.jinja")):
+        text = path.read_text(encoding="utf-8")
+        for answer in FREE_TEXT_ANSWERS:
+            for match in re.finditer(rf"(?<![.\w]){answer}\b", text):  # not event.description
+                if not text[: match.start()].endswith("py_str("):
+                    line = text.count("\n", 0, match.start()) + 1
+                    offenders.append(f"{path.relative_to(template)}:{line}: {answer}")
+    assert offenders == []
