@@ -93,6 +93,8 @@ def event_definitions(project: Project) -> list[EventDefinition]:
     """
     found: list[EventDefinition] = []
     events_py = project.package_dir / "events.py" if project.package_dir else None
+    if events_py and not _paths.within(project.root, events_py):
+        events_py = None  # a symlink out of the project: not the partner's code
     tree = parse(events_py) if events_py else None
     lines = _paths.read_text(events_py, "events.py").splitlines() if tree and events_py else []
     for node in tree.body if tree else []:

@@ -103,6 +103,14 @@ def within(root: Path, path: Path) -> bool:
         return False
 
 
+def leading_out(root: Path, names: list[str]) -> list[str]:
+    """The ``names`` (relative to ``root``) that resolve outside it through a symlink.
+
+    A tool that writes those paths (copier, during an update) would write through the link.
+    """
+    return [name for name in names if name and not within(root, root / name)]
+
+
 def is_regular(path: Path) -> bool:
     """True when ``path`` itself (not a symlink's target) is a regular file."""
     try:

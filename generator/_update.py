@@ -243,6 +243,10 @@ def update(
     """
     state = _inspect(Path(project).absolute())
     _require_clean(state.project)
+    linked_out = _paths.leading_out(state.project, _git.git(state.project, "ls-files", "-z", hint=_HINT).split("\0"))
+    if linked_out:
+        raise UpdateError(f"{state.project} has files that lead outside it through symlinks: {', '.join(linked_out[:5])}",
+                          "copier would write through them: replace each link with the file itself, commit, then update")
     target = Version(__version__)
     if state.version > target:
         raise UpdateError(

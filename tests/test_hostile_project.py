@@ -126,3 +126,16 @@ def test_answers_file_linked_out_of_the_project_is_refused(project, tmp_path, ca
     commit(project, "Link the answers out")
     code = main([command, str(project)])
     assert code == 1 and "leads outside the project" in capsys.readouterr().err
+
+
+def test_update_refuses_a_tracked_symlink_out_of_the_project(project, tmp_path, capsys):
+    """copier would write the new template through the link, into the file it points to."""
+    outside = tmp_path / "client.py"
+    client = project / f"src/{PACKAGE}/client.py"
+    outside.write_bytes(client.read_bytes())
+    client.unlink()
+    client.symlink_to(outside)
+    commit(project, "Link the client out")
+    code = main(["update", str(project)])
+    err = capsys.readouterr().err
+    assert code == 1 and f"src/{PACKAGE}/client.py" in err and "lead outside it through symlinks" in err
