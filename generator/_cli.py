@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import _answers
+from . import _answers, _git
 from ._about import __version__
 from ._debugger import _command as _debugger_command
 from ._generate import Result, generate
@@ -50,11 +50,19 @@ def _gather(args: argparse.Namespace) -> dict[str, object]:
 
 def _next_steps(result: Result) -> str:
     package = next(f.split("/")[1] for f in result.files if f.startswith("src/") and f.endswith("/cli.py"))
-    return "\n".join([
-        f"Created the {result.answers['integration_name']} source in {result.path} ({len(result.files)} files"
+    path = result.path.resolve()
+    lines = [
+        f"Created the {result.answers['integration_name']} source in {path} ({len(result.files)} files"
         + (", first commit made)" if result.committed else ")"),
+    ]
+    enclosing = _git.enclosing_work_tree(path)
+    if enclosing is not None:
+        lines.append(f"  note: it sits inside the git work tree {enclosing}, which lists it as untracked; move it "
+                     f"elsewhere or add /{path.relative_to(enclosing).as_posix()}/ to that repository's .gitignore")
+    return "\n".join([
+        *lines,
         "Next steps:",
-        f"  cd {shlex.quote(str(result.path))}",
+        f"  cd {shlex.quote(str(path))}",
         "  pip install -e '.[test]' && pytest",
         f"  segment-source debugger --integration {result.answers['slug']}   # in another terminal",
         f"  SEGMENT_WRITE_KEY=test-key python -m {package} --endpoint http://127.0.0.1:8765",

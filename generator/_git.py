@@ -40,3 +40,29 @@ def commit(project: Path, message: str, *paths: str) -> None:
     identity = [] if _has_identity(project) else _FALLBACK_IDENTITY
     git(project, "add", "--", *paths, hint="fix git in the project")
     git(project, *identity, "commit", "--quiet", "--no-verify", "-m", message, "--", *paths, hint="fix git in the project")
+
+
+def enclosing_work_tree(path: Path) -> Path | None:
+    """Return the top of another git work tree in which ``path`` shows as untracked.
+
+    A project generated inside a clone (say, of this generator) is its own repository,
+    and the enclosing one lists it as untracked unless its ``.gitignore`` covers it.
+
+    Returns:
+        The enclosing work tree's top directory, or None when there is none, git is
+        missing, or the enclosing repository ignores ``path``.
+    """
+
+    def run(*args: str) -> subprocess.CompletedProcess[str] | None:
+        try:
+            return subprocess.run(["git", *args], cwd=path.parent, capture_output=True, text=True, timeout=30, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+
+    top = run("rev-parse", "--show-toplevel")
+    if top is None or top.returncode != 0 or not top.stdout.strip():
+        return None
+    ignored = run("check-ignore", "--quiet", "--", path.name)
+    if ignored is None or ignored.returncode == 0:
+        return None
+    return Path(top.stdout.strip())

@@ -182,15 +182,15 @@ def test_destination_under_an_unwritable_parent_is_a_clear_error(capsys):
 FREE_TEXT_ANSWERS = ("integration_name", "maintainer", "description", "website", "support_email", "categories")
 
 
-def test_free_text_answers_reach_python_only_through_py_str():
-    """In every ``*.py.jinja``, a free-text answer appears only as ``py_str(answer)``."""
+def test_free_text_answers_reach_python_only_through_py_string():
+    """In every ``*.py.jinja``, a free-text answer appears only as ``py.string(answer)`` (docs_templates/python.jinja)."""
     template = Path(__file__).parent.parent / "template"
     offenders = []
     for path in sorted(template.rglob("*.py.jinja")):
         text = path.read_text(encoding="utf-8")
         for answer in FREE_TEXT_ANSWERS:
             for match in re.finditer(rf"(?<![.\w]){answer}\b", text):  # not event.description
-                if not text[: match.start()].endswith("py_str("):
+                if not text[: match.start()].endswith("py.string("):
                     line = text.count("\n", 0, match.start()) + 1
                     offenders.append(f"{path.relative_to(template)}:{line}: {answer}")
     assert offenders == []

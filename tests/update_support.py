@@ -1,8 +1,8 @@
 """Real releases for the update tests: tag, build a wheel, install it into its own venv.
 
 Each release is built once per session from a clone of this repository's HEAD (commit
-before running!), into ``--system-site-packages`` venvs so copier and friends come from
-the test environment and no index is needed. The template history is made here:
+before running!), into venvs that inherit the test run's packages (``tests/venvs.py``), so copier and
+friends come from the test environment and no index is needed. The template history is made here:
 
 * v0.1.0: HEAD as it is;
 * v0.2.0: README and client gain a mark on their first line, CONTRIBUTING.md is added, and
@@ -17,9 +17,10 @@ import os
 import re
 import subprocess
 import sys
-import venv
 from dataclasses import dataclass
 from pathlib import Path
+
+from .venvs import make_venv
 
 REPO = Path(__file__).resolve().parent.parent
 VERSIONS = ("0.1.0", "0.2.0", "0.3.0")
@@ -131,7 +132,7 @@ def build_releases(root: Path) -> dict[str, Release]:
         run(sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist), str(repo))
         (wheel,) = dist.glob("*.whl")
         target = root / f"venv-{version}"
-        venv.EnvBuilder(system_site_packages=True, with_pip=False).create(target)
+        make_venv(target)
         run(sys.executable, "-m", "pip", "--python", str(target / "bin" / "python"), "install", "--quiet",
             "--no-deps", "--no-index", str(wheel))
         releases[version] = Release(version, wheel, target)

@@ -6,6 +6,7 @@ import re
 
 from .. import _code, _paths, _segment
 from .._docs import generated_regions, render_page, unified_diff
+from .._page_facts import maintained_by
 from .._project import Project
 from ..errors import GeneratorError
 from ._report import Item, Status, green, red, worst, yellow
@@ -61,7 +62,7 @@ def _structure(project: Project, page: str, rendered: str) -> Item:
     email = str(project.meta("support_email", "support_email") or "")
     if maintainer and maintainer not in intro:
         problems.append((Status.RED, f"the intro does not name the maintainer `{maintainer}`",
-                         f"say in the intro: This source is maintained by {maintainer}."))
+                         f"say in the intro: {maintained_by(maintainer)}"))
     if email and f"mailto:{email}" not in intro:
         problems.append((Status.RED, f"the intro has no support contact (mailto:{email})",
                          f"link the support email in the intro: [contact the support team](mailto:{email})"))

@@ -10,7 +10,9 @@ import re
 from collections.abc import Iterable, Mapping
 
 # Short words that stay lowercase inside a Proper Case name ("Email Marked as Spam").
-_MINOR_WORDS = frozenset({"a", "an", "and", "as", "at", "by", "for", "from", "in", "of", "on", "or", "the", "to", "with"})
+_MINOR_WORDS = frozenset(
+    {"a", "an", "and", "as", "at", "by", "for", "from", "in", "of", "on", "or", "the", "to", "with"}
+)
 _WORD = re.compile(r"^(?:[A-Z0-9][A-Za-z0-9]*|[A-Z]+/[A-Z]+)$")
 _SNAKE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 
@@ -33,9 +35,7 @@ def _key(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
-def spec_name_for(
-    name: str, spec_names: Iterable[str], lookalikes: Mapping[str, str]
-) -> str | None:
+def spec_name_for(name: str, spec_names: Iterable[str], lookalikes: Mapping[str, str]) -> str | None:
     """Return the Spec event name ``name`` imitates, or None when it is fine as it is.
 
     A look-alike is a known wrong name ("Email Clicked") or a Spec name spelt another
