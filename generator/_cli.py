@@ -13,7 +13,7 @@ from . import _answers, _git
 from ._about import __version__
 from ._debugger import _command as _debugger_command
 from ._generate import Result, generate
-from .errors import GeneratorError, MissingAnswersError
+from .errors import GeneratorError, MissingAnswersError, printable
 
 
 def _interactive() -> bool:
@@ -88,7 +88,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from ._check import check
 
     report = check(args.project)
-    print(report.to_json() if args.json else report.to_text())
+    # The report quotes the project's files, which anyone may have edited: no raw escapes.
+    print(report.to_json() if args.json else printable(report.to_text(), keep=chr(10)))
     return report.exit_code
 
 
@@ -206,7 +207,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.run(args)
     except GeneratorError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        # The one place errors reach the terminal: whatever a message quotes, no raw escape.
+        print(f"error: {printable(str(exc), keep=chr(10))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("aborted; nothing was written", file=sys.stderr)

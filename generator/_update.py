@@ -20,10 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from packaging.version import InvalidVersion, Version
-from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from . import _answers, _git, _migrations, _source
+from . import _answers, _git, _migrations, _paths, _safe_yaml, _source
 from ._about import __version__
 from .errors import MissingAnswersError, UpdateError
 
@@ -90,10 +89,11 @@ def _version_of(commit: object, project: Path) -> Version:
 
 
 def _inspect(project: Path) -> _State:
-    path = project / ANSWERS_FILE
     try:
-        loaded = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
-    except OSError:
+        # Inside the project, a small regular file, aliases bounded (generator/_paths.py).
+        path = _paths.inside(project, ANSWERS_FILE, ANSWERS_FILE)
+        loaded = _safe_yaml.load(_paths.read_text(path, ANSWERS_FILE), ANSWERS_FILE)
+    except FileNotFoundError:
         raise UpdateError(f"{project} has no {ANSWERS_FILE}", "give the directory of a project made by segment-source new") from None
     except YAMLError as exc:
         raise UpdateError(f"{path} is not valid YAML: {exc}", "restore it from git (git checkout -- .copier-answers.yml)") from None
@@ -243,6 +243,10 @@ def update(
     """
     state = _inspect(Path(project).absolute())
     _require_clean(state.project)
+    linked_out = _paths.leading_out(state.project, _git.git(state.project, "ls-files", "-z", hint=_HINT).split("\0"))
+    if linked_out:
+        raise UpdateError(f"{state.project} has files that lead outside it through symlinks: {', '.join(linked_out[:5])}",
+                          "copier would write through them: replace each link with the file itself, commit, then update")
     target = Version(__version__)
     if state.version > target:
         raise UpdateError(
