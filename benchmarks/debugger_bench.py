@@ -43,7 +43,7 @@ CONTEXT = {"integration": {"name": "bench-mail", "version": "1.0.0"}}
 
 def flood_body() -> bytes:
     """One batch holding a single ~490 KB event of many small objects (under 500 KB)."""
-    rows = [{"i": i, "v": "x"} for i in range(20_000)]
+    rows = [{"i": i, "v": "x"} for i in range(21_000)]
     event = {"type": "track", "userId": "u-1", "event": "Report Exported",
              "properties": {"rows": rows}, "context": CONTEXT}  # fmt: skip
     body = json.dumps({"batch": [event]}).encode()

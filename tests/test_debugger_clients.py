@@ -17,6 +17,10 @@ from generator._debugger import DebuggerServer, _command, mask
 from .debugger_helpers import SLUG, WRITE_KEY, events, good_event, post, running
 
 CONTEXT = {"integration": {"name": SLUG, "version": "1.0.0"}}
+ALIAS_IN_BATCH = (
+    "alias is not a call /v1/batch lists (identify, group, track, page, screen): "
+    "send it to /v1/alias"
+)
 
 
 @pytest.fixture
@@ -59,10 +63,7 @@ def test_analytics_python_calls_are_accepted_and_shown(client_errors, gzip):
         if event["type"] == "alias":
             # analytics-python sends alias in /v1/batch, which the batch docs do not list.
             assert event["status"] == "warn", event
-            assert [r["message"] for r in event["reasons"]] == [
-                "alias is not a call /v1/batch lists (identify, group, track, page, screen): "
-                "send it to /v1/alias"
-            ]
+            assert [r["message"] for r in event["reasons"]] == [ALIAS_IN_BATCH]
         else:
             assert event["status"] == "pass", event
         assert event["write_key"] == mask(WRITE_KEY)
