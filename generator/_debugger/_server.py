@@ -124,7 +124,7 @@ class Handler(BaseHTTPRequestHandler):
         """Read the connection through a reader that enforces the request deadline."""
         super().setup()
         self.rfile.close()
-        self._reader = _DeadlineReader(self.connection, float(self.timeout or 120))
+        self._reader = _DeadlineReader(self.connection, float(self.timeout))
         self._buffered = io.BufferedReader(self._reader)
         self.rfile = self._buffered
 
@@ -147,8 +147,14 @@ class Handler(BaseHTTPRequestHandler):
         self.connection.settimeout(self._reader.idle)
 
     def _refused(self, post: bool) -> bool:
-        """Answer 403 to a ``Host`` or ``Origin`` the debugger does not serve (DNS rebinding,
-        other sites' pages); tell whether it did."""
+        """Answer 403 to a refused ``Host`` or ``Origin``; tell whether it did.
+
+        Args:
+            post: The request changes something, so its ``Origin`` is checked too.
+
+        Returns:
+            True when the request was refused and answered.
+        """
         guard = self.server.guard
         host = self.headers.get("Host")
         problem = guard.host_problem(host)
