@@ -16,9 +16,14 @@ and runs the very same scenarios against it. Each debugger runs in its own subpr
 2. Concurrency: ``--concurrent`` connections (default 1,000) opened at once, each
    posting one small track call. Reported: how many got an answer within
    ``--timeout`` seconds, the wall time to answer them all, the slowest answer.
-3. A short body: headers saying ``Content-Length: 1000`` and 10 bytes of body, then
+3. Parallel batches: ``--parallel`` connections (default 200) each posting at once one
+   valid ~490 KB batch of 16 events of ~30 KB, all made of small objects. Reported: the
+   answers, the wall time and the peak RSS (parsing is where the memory goes).
+4. A short body: headers saying ``Content-Length: 1000`` and 10 bytes of body, then
    silence. Reported: how long the server waits before it answers or hangs up (capped
    at ``--slow-cap`` seconds).
+
+The figures depend on the machine's load; the load average is printed with them.
 """
 
 from __future__ import annotations
@@ -34,7 +39,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 KEY_HEADER = {"Authorization": "Basic d2tfYmVuY2g6", "Content-Type": "application/json"}
@@ -51,6 +55,14 @@ def flood_body() -> bytes:
         rows.pop()
         body = json.dumps({"batch": [event]}).encode()
     return body
+
+
+def parallel_body() -> bytes:
+    """One valid batch under 500 KB: 16 events of ~30 KB, each of many small objects."""
+    rows = [{"i": i, "v": "x"} for i in range(1_300)]
+    event = {"type": "track", "userId": "u-1", "event": "Report Exported",
+             "properties": {"rows": rows}, "context": CONTEXT}  # fmt: skip
+    return json.dumps({"batch": [event] * 16}).encode()
 
 
 def small_body() -> bytes:
@@ -165,7 +177,51 @@ def concurrent(tree: Path, n: int, timeout: float) -> dict[str, str]:
         return {
             f"{n} concurrent: answered 200": f"{len(served)} of {n}",
             f"{n} concurrent: wall time": f"{wall:.2f} s",
+            f"{n} concurrent: median answer": f"{sorted(served)[len(served) // 2]:.2f} s"
+            if served else "-",
             f"{n} concurrent: slowest answer": f"{max(served):.2f} s" if served else "-",
+        }
+    finally:
+        debugger.stop()
+
+
+async def _post_batch(port: int, body: bytes, timeout: float) -> int:
+    request = (
+        f"POST /v1/batch HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Authorization: Basic d2tfYmVuY2g6\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    ).encode() + body
+    try:
+        async with asyncio.timeout(timeout):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(request)
+            await writer.drain()
+            status = (await reader.readline()).split()
+            writer.close()
+            return int(status[1])
+    except (TimeoutError, OSError, IndexError):
+        return 0
+
+
+def parallel(tree: Path, n: int, timeout: float) -> dict[str, str]:
+    debugger = Debugger(tree)
+    try:
+        body = parallel_body()
+
+        async def run() -> list[int]:
+            return await asyncio.gather(*(_post_batch(debugger.port, body, timeout)
+                                          for _ in range(n)))  # fmt: skip
+
+        started = time.perf_counter()
+        statuses = asyncio.run(run())
+        wall = time.perf_counter() - started
+        answers = {s: statuses.count(s) for s in sorted(set(statuses))}
+        return {
+            f"{n} parallel batches: batch size": f"{len(body):,} B",
+            f"{n} parallel batches: answers": ", ".join(
+                f"{count} x {status or 'none'}" for status, count in answers.items()),
+            f"{n} parallel batches: wall time": f"{wall:.2f} s",
+            f"{n} parallel batches: peak RSS": mb(debugger.status("VmHWM")),
         }
     finally:
         debugger.stop()
@@ -197,6 +253,7 @@ def run_all(tree: Path, args: argparse.Namespace) -> dict[str, str]:
     figures: dict[str, str] = {}
     figures.update(flood(tree, args.flood))
     figures.update(concurrent(tree, args.concurrent, args.timeout))
+    figures.update(parallel(tree, args.parallel, args.timeout))
     figures.update(short_body(tree, args.slow_cap))
     return figures
 
@@ -213,6 +270,7 @@ def main() -> int:
     parser.add_argument("--before", metavar="REF", help="also run a git ref, e.g. main")
     parser.add_argument("--flood", type=int, default=1000, metavar="N")
     parser.add_argument("--concurrent", type=int, default=1000, metavar="N")
+    parser.add_argument("--parallel", type=int, default=200, metavar="N")
     parser.add_argument("--timeout", type=float, default=60.0, metavar="S")
     parser.add_argument("--slow-cap", type=float, default=130.0, metavar="S")
     args = parser.parse_args()
@@ -223,6 +281,7 @@ def main() -> int:
             columns[args.before] = run_all(export(args.before, Path(tmp)), args)
         print("running this checkout ...", flush=True)
         columns["this checkout"] = run_all(REPO, args)
+    print("load average at the end:", " ".join(f"{x:.1f}" for x in os.getloadavg()))
     rows: list[str] = list(next(iter(columns.values())))
     width = max(len(r) for r in rows)
     print("\n" + "".ljust(width) + "".join(f" | {name:>24}" for name in columns))

@@ -15,9 +15,13 @@ from typing import IO, TYPE_CHECKING, Any
 from ._keys import WriteKeys
 from ._server import HTTPServer, write_jsonl
 from ._store import DEFAULT_KEEP, DEFAULT_MAX_BYTES, EventStore
+from ._validate import check_event
 
 if TYPE_CHECKING:
     from typing_extensions import Self  # typing.Self needs Python 3.11
+
+
+_WARM_UP = {"type": "track", "userId": "u", "event": "Warm Up", "properties": {"a": 1}}
 
 
 class DebuggerServer:
@@ -117,6 +121,9 @@ class DebuggerServer:
         if self._httpd is not None:
             raise RuntimeError("the debugger is already running")
         self.stopping.clear()
+        # Load segment.yml and the naming rules now: their caches hold no lock, so a burst
+        # of first requests would otherwise parse them once per thread, all at once.
+        check_event(_WARM_UP, integration=self.integration)
         if self.log_path is not None:
             self._log = self.log_path.open("a", encoding="utf-8")
         try:
