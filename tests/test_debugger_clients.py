@@ -156,6 +156,34 @@ def test_add_parser_plugs_into_a_main_cli():
     with pytest.raises(SystemExit):
         parser.parse_args(["debugger", "--fail-rate", "2"])
     assert args.run is _command.run
+    assert (args.strict_keys, args.keep_mb, args.read_timeout) == (False, 64, 10.0)
+    hardened = parser.parse_args(["debugger", "--strict-keys", "--keep-mb", "8",
+                                  "--read-timeout", "2.5"])  # fmt: skip
+    assert (hardened.strict_keys, hardened.keep_mb, hardened.read_timeout) == (True, 8, 2.5)
+    for bad in (["--read-timeout", "0"], ["--read-timeout", "nan"], ["--keep-mb", "0"]):
+        with pytest.raises(SystemExit):
+            parser.parse_args(["debugger", *bad])
+
+
+def test_cli_strict_keys_answers_401_to_another_key():
+    """--strict-keys turns the 200-and-warn for an unexpected key into a 401."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "generator._debugger", "--port", "0", "--write-key", WRITE_KEY,
+         "--strict-keys", "--keep-mb", "1", "--read-timeout", "5"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().split(": ", 1)[1].strip().rstrip("/")
+        announced = process.stdout.readline() + process.stdout.readline()
+        assert "only 1 write key(s), 401 for others" in announced
+        assert post(url, "/v1/track", good_event(), key="wk_not_this_one").status == 401
+        assert post(url, "/v1/track", good_event()).status == 200
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=10)
+    assert process.returncode == 0, err
+    assert "received 1 events" in out
 
 
 def test_cli_reports_a_busy_port_as_an_error():
