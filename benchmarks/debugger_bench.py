@@ -13,13 +13,16 @@ and runs the very same scenarios against it. Each debugger runs in its own subpr
    many small objects, over one keep-alive connection. Then ``GET /api/events``.
    Reported: the answers, RSS before and after the flood, the size of ``/api/events``,
    the time to read it and the peak RSS (VmHWM) at the end.
-2. Concurrency: ``--concurrent`` connections (default 1,000) opened at once, each
+2. Store: ``--store`` valid batches (default 100) of 16 events of ~30 KB each (the body
+   of scenario 4), one after the other; more events than ``--keep`` (1,000) holds.
+   Reported as for the flood: what the kept events cost in memory and in ``/api/events``.
+3. Concurrency: ``--concurrent`` connections (default 1,000) opened at once, each
    posting one small track call. Reported: how many got an answer within
    ``--timeout`` seconds, the wall time to answer them all, the slowest answer.
-3. Parallel batches: ``--parallel`` connections (default 200) each posting at once one
-   valid ~490 KB batch of 16 events of ~30 KB, all made of small objects. Reported: the
+4. Parallel batches: ``--parallel`` connections (default 200) each posting at once one
+   valid ~463 KB batch of 16 events of ~30 KB, all made of small objects. Reported: the
    answers, the wall time and the peak RSS (parsing is where the memory goes).
-4. A short body: headers saying ``Content-Length: 1000`` and 10 bytes of body, then
+5. A short body: headers saying ``Content-Length: 1000`` and 10 bytes of body, then
    silence. Reported: how long the server waits before it answers or hangs up (capped
    at ``--slow-cap`` seconds).
 
@@ -104,10 +107,9 @@ def mb(n: float) -> str:
     return f"{n / 1e6:,.0f} MB" if n < 1e9 else f"{n / 1e9:,.2f} GB"
 
 
-def flood(tree: Path, batches: int) -> dict[str, str]:
+def flood(tree: Path, batches: int, body: bytes, label: str) -> dict[str, str]:
     debugger = Debugger(tree)
     try:
-        body = flood_body()
         rss_start = debugger.status("VmRSS")
         answers: dict[int, int] = {}
         conn = debugger.connection()
@@ -131,13 +133,13 @@ def flood(tree: Path, batches: int) -> dict[str, str]:
         conn.close()
         took = time.perf_counter() - started
         return {
-            "flood: event size": f"{len(body):,} B",
-            "flood: answers": ", ".join(f"{n} x {code}" for code, n in sorted(answers.items())),
-            "flood: RSS before": mb(rss_start),
-            "flood: RSS after": mb(rss_flood),
-            "flood: /api/events size": mb(size),
-            "flood: /api/events time": f"{took:.2f} s",
-            "flood: peak RSS (VmHWM)": mb(debugger.status("VmHWM")),
+            f"{label}: batch size": f"{len(body):,} B",
+            f"{label}: answers": ", ".join(f"{n} x {code}" for code, n in sorted(answers.items())),
+            f"{label}: RSS before": mb(rss_start),
+            f"{label}: RSS after": mb(rss_flood),
+            f"{label}: /api/events size": mb(size),
+            f"{label}: /api/events time": f"{took:.2f} s",
+            f"{label}: peak RSS (VmHWM)": mb(debugger.status("VmHWM")),
         }
     finally:
         debugger.stop()
@@ -251,7 +253,8 @@ def short_body(tree: Path, cap: float) -> dict[str, str]:
 
 def run_all(tree: Path, args: argparse.Namespace) -> dict[str, str]:
     figures: dict[str, str] = {}
-    figures.update(flood(tree, args.flood))
+    figures.update(flood(tree, args.flood, flood_body(), "flood"))
+    figures.update(flood(tree, args.store, parallel_body(), "store"))
     figures.update(concurrent(tree, args.concurrent, args.timeout))
     figures.update(parallel(tree, args.parallel, args.timeout))
     figures.update(short_body(tree, args.slow_cap))
@@ -269,6 +272,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--before", metavar="REF", help="also run a git ref, e.g. main")
     parser.add_argument("--flood", type=int, default=1000, metavar="N")
+    parser.add_argument("--store", type=int, default=100, metavar="N")
     parser.add_argument("--concurrent", type=int, default=1000, metavar="N")
     parser.add_argument("--parallel", type=int, default=200, metavar="N")
     parser.add_argument("--timeout", type=float, default=60.0, metavar="S")
