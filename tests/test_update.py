@@ -109,7 +109,8 @@ def test_three_versions_in_a_row(releases: dict[str, Release], tmp_path: Path) -
     readme = (project / "README.md").read_text(encoding="utf-8")
     assert readme.splitlines()[0].endswith("(template v2) (template v3)")
     assert "USER EDIT: our deployment notes." in readme
-    assert "Support: https://acme.example/help" in (project / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    assert "Support: https://acme.example/help" in (project / ".github" / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    assert not (project / "CONTRIBUTING.md").exists() and not (project / "SUPPORT.md").exists()
 
 
 def test_update_without_edits_equals_a_fresh_copy(releases: dict[str, Release], tmp_path: Path) -> None:

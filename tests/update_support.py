@@ -5,10 +5,15 @@ before running!), into venvs that inherit the test run's packages (``tests/venvs
 friends come from the test environment and no index is needed. The template history is made here:
 
 * v0.1.0: HEAD as it is;
-* v0.2.0: README and client gain a mark on their first line, CONTRIBUTING.md is added, and
-  the ``maintainer`` answer becomes ``maintainer_company`` (the rename that the v0.2.0
-  migration in ``generator/_migrations.py`` handles);
-* v0.3.0: a new question without a default, ``support_url``, and another first-line mark.
+* v0.2.0: README and client gain a mark on their first line, CONTRIBUTING.md and SUPPORT.md
+  are added, and the ``maintainer`` answer becomes ``maintainer_company`` (the rename that
+  the v0.2.0 migration in ``generator/_migrations.py`` handles);
+* v0.3.0: a new question without a default, ``support_url``, another first-line mark,
+  CONTRIBUTING.md moved to .github/CONTRIBUTING.md (and given a support line), and
+  SUPPORT.md deleted.
+
+The files renamed and deleted are ones this history adds itself, so changes to the real
+template on other branches cannot break it.
 """
 
 from __future__ import annotations
@@ -86,13 +91,20 @@ def _mark_first_line(path: Path, mark: str) -> None:
 
 
 CLIENT = Path("template/src/{{package_name}}/client.py")
+CONTRIBUTING = """# Contributing to the {{ integration_name }} source
+
+Set up a virtual environment and install the project with its test extra.
+
+Run `pytest` before sending a change.
+"""
 
 
 def _v2(repo: Path) -> None:
     _mark_first_line(repo / "template/README.md.jinja", " (template v2)")
     _mark_first_line(repo / CLIENT, " Template v2.")
-    (repo / "template/CONTRIBUTING.md.jinja").write_text(
-        "# Contributing to the {{ integration_name }} source\n\nRun `pytest` before sending a change.\n",
+    (repo / "template/CONTRIBUTING.md.jinja").write_text(CONTRIBUTING, encoding="utf-8")
+    (repo / "template/SUPPORT.md.jinja").write_text(
+        "# Getting help with the {{ integration_name }} source\n\nWrite to {{ support_email }}.\n",
         encoding="utf-8")
     # The answer rename that generator/_migrations.py migrates.
     _edit(repo / "copier.yml", r"^maintainer:", "maintainer_company:")
@@ -110,8 +122,11 @@ def _v3(repo: Path) -> None:
     with (repo / "copier.yml").open("a", encoding="utf-8") as stream:
         stream.write("\nsupport_url:\n  type: str\n  help: Support page (https://...)\n")
     _edit(repo / "generator/_rules.py", r"^RULES: (.*)= \{\n", 'RULES: \\1= {\n    "support_url": website,\n')
-    with (repo / "template/CONTRIBUTING.md.jinja").open("a", encoding="utf-8") as stream:
+    # A rename that also changes the file (found by content), and a deletion.
+    git(repo, "mv", "template/CONTRIBUTING.md.jinja", "template/.github/CONTRIBUTING.md.jinja")
+    with (repo / "template/.github/CONTRIBUTING.md.jinja").open("a", encoding="utf-8") as stream:
         stream.write("\nSupport: {{ support_url }}\n")
+    git(repo, "rm", "--quiet", "template/SUPPORT.md.jinja")
 
 
 CHANGES = {"0.2.0": _v2, "0.3.0": _v3}
