@@ -143,11 +143,16 @@ def _merge(project: Path, ours: bytes, base: bytes, theirs: bytes) -> tuple[byte
     return done.stdout, done.returncode == 0
 
 
-def _mark_unmerged(project: Path, path: str, stages: Mapping[int, _Entry]) -> None:
-    """Record ``path`` as unmerged in the index, with the given stages (copier's numbering)."""
+def _mark_unmerged(project: Path, path: str, stages: Mapping[int, _Entry], moved_from: str | None = None) -> None:
+    """Record ``path`` as unmerged in the index, with the given stages (copier's numbering).
+
+    ``moved_from`` (a renamed file's old path) leaves the index, as after git's own merge of
+    a rename, so ``git status`` shows the move and ``git commit`` needs no ``git rm``.
+    """
     prefix = _git.git(project, "rev-parse", "--show-prefix", hint=_HINT).strip()
     full = prefix + path
-    lines = [f"0 {_ZERO}\t{full}"] + [f"{e.mode} {e.sha} {n}\t{full}" for n, e in sorted(stages.items())]
+    lines = [f"0 {_ZERO}\t{prefix + old}" for old in filter(None, [moved_from])]
+    lines += [f"0 {_ZERO}\t{full}"] + [f"{e.mode} {e.sha} {n}\t{full}" for n, e in sorted(stages.items())]
     top = Path(_git.git(project, "rev-parse", "--show-toplevel", hint=_HINT).strip())
     _git.git(top, "update-index", "--index-info", hint=_HINT, stdin="\n".join(lines) + "\n")
 
@@ -189,7 +194,7 @@ def carry_over(project: Path, head: str, tracked: Mapping[str, _Entry], gone: Se
             stages = {2: entry, 3: _Entry(_file_mode(project / new_path), _blob(project, theirs))}
             if base is not None:
                 stages[1] = _Entry(entry.mode, _blob(project, base))
-            _mark_unmerged(project, new_path, stages)
+            _mark_unmerged(project, new_path, stages, moved_from=path)
             carried.append(CarriedEdit(path, new_path, merged[1], how))
         else:
             # From the commit, so the mode (and a symlink) come back exactly as they were.
