@@ -249,7 +249,7 @@ def test_renamed_file_carries_the_edits_to_its_new_path(releases: dict[str, Rele
     assert (".github/CONTRIBUTING.md: the template renamed CONTRIBUTING.md to it (83% alike); "
             "your edits were carried over, merged cleanly") in done.stderr
     assert "CONTRIBUTING.md => .github/CONTRIBUTING.md" in done.stdout
-    assert summary_count(done.stdout) == 3  # answers, README, the renamed file
+    assert summary_count(done.stdout) == 4  # answers, README, the renamed file, SUPPORT.md (deleted, unedited)
     assert git(project, "diff", "--name-only", "--diff-filter=U") == ".github/CONTRIBUTING.md\n"
     refused = run("git", "commit", "-m", "update", cwd=project, check=False)
     assert refused.returncode != 0 and "unmerged" in refused.stdout + refused.stderr
