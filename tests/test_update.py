@@ -345,10 +345,11 @@ def test_missing_bundle_is_refused(releases: dict[str, Release], tmp_path: Path)
                 "  hint: reinstall segment-source from a release wheel or sdist "
                 "(pip install --force-reinstall segment-source-generator)\n")
     data = "--data=support_url=https://acme.example/help"
-    assert refusal(run(python, "-m", "generator", "update", str(project), data, check=False)) == expected
+    # cwd: `python -m` puts the working directory first on sys.path, and this checkout has a generator too.
+    assert refusal(run(python, "-m", "generator", "update", str(project), data, cwd=tmp_path, check=False)) == expected
     assert git(project, "status", "--porcelain") == ""
     created = run(python, "-m", "generator", "new", str(tmp_path / "other"), "--defaults",
-                  *[f"--data={k}={v}" for k, v in ANSWERS.items()], check=False)
+                  *[f"--data={k}={v}" for k, v in ANSWERS.items()], cwd=tmp_path, check=False)
     assert refusal(created) == expected and not (tmp_path / "other").exists()
 
 
@@ -358,7 +359,7 @@ def test_bundle_without_its_own_version_is_refused(releases: dict[str, Release],
     shutil.copyfile(installed_bundle(releases["0.2.0"].venv), installed_bundle(tmp_path / "venv"))
     project = new_project(releases["0.1.0"], tmp_path / "acme")
     done = run(python, "-m", "generator", "update", str(project), "--data=support_url=https://acme.example/help",
-               check=False)
+               cwd=tmp_path, check=False)
     assert refusal(done) == (
         "error: this segment-source (0.3.0) does not carry its own template v0.3.0\n"
         "  hint: reinstall segment-source from a release wheel or sdist "
