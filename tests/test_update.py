@@ -349,7 +349,7 @@ def test_missing_bundle_is_refused(releases: dict[str, Release], tmp_path: Path)
     assert refusal(run(python, "-m", "generator", "update", str(project), data, cwd=tmp_path, check=False)) == expected
     assert git(project, "status", "--porcelain") == ""
     created = run(python, "-m", "generator", "new", str(tmp_path / "other"), "--defaults",
-                  *[f"--data={k}={v}" for k, v in ANSWERS.items()], cwd=tmp_path, check=False)
+                  *[f"--data={k}={v}" for k, v in ANSWERS.items()], data, cwd=tmp_path, check=False)
     assert refusal(created) == expected and not (tmp_path / "other").exists()
 
 
