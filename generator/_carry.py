@@ -107,7 +107,7 @@ def _renamed_to(project: Path, path: str, base: bytes | None, renames: Mapping[s
                 added: Sequence[str], taken: set[str]) -> tuple[str, str] | None:
     """The new path of ``path`` and how it was found, or None when the template dropped it."""
     declared = _declared_target(path, renames)
-    if declared is not None and declared in added and declared not in taken:
+    if declared is not None and declared in added:
         return declared, "declared in segment-source's migrations"
     if base is None:
         return None
@@ -175,7 +175,8 @@ def carry_over(project: Path, head: str, tracked: Mapping[str, _Entry], gone: Se
     """
     added = _git.git(project, "ls-files", "-z", "--others", "--exclude-standard", hint=_HINT).split("\0")
     added = sorted(filter(None, added))
-    taken: set[str] = set()
+    # Declared targets are spoken for before any file is matched by content.
+    taken = {t for t in (_declared_target(path, renames) for path in gone) if t is not None}
     carried = []
     for path in gone:
         entry, base = tracked[path], old.get(path)
