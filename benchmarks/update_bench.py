@@ -24,9 +24,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.update_support import build_releases, commit_all, env, new_project, run
-
 from generator import TEMPLATE_URL
+from tests.update_support import build_releases, commit_all, env, new_project, run
 
 DATA = "support_url=https://acme.example/help"
 
@@ -63,7 +62,9 @@ def main() -> None:
                 shutil.copytree(base, a, symlinks=True)
                 shutil.copytree(base, b, symlinks=True)
                 t_wrapper = timed([releases[new].cli, "update", *data], a)
-                t_plain = timed([releases[new].python, "-m", "copier", "update", "--defaults", *data], b, redirect)
+                # --vcs-ref: plain copier goes to the newest tag of the URL, not the installed version.
+                t_plain = timed([releases[new].python, "-m", "copier", "update", "--defaults", "--vcs-ref", f"v{new}",
+                                 *data], b, redirect)
                 if i:
                     wrapper.append(t_wrapper)
                     plain.append(t_plain)

@@ -96,8 +96,9 @@ def _version_of(commit: object, project: Path) -> Version:
         return Version(str(commit).removeprefix("v"))
     except InvalidVersion:
         raise UpdateError(
-            f"{project} records template `{commit}`, which is not a release of segment-source",
-            "it was generated from an unreleased template; regenerate it with a released segment-source",
+            f"{project} records template `{commit}` (`_commit` in {ANSWERS_FILE}), which is not a segment-source version",
+            "set `_commit` to the segment-source release the project was made from (e.g. v0.1.0), commit, "
+            "and run segment-source update again",
         ) from None
 
 

@@ -193,6 +193,9 @@ def test_check_compares_both_ways(releases: dict[str, Release], tmp_path: Path) 
                             "upgrade segment-source to 0.2.0 or later to update it\n")
     as_json = json.loads(update(releases["0.1.0"], project, "--check", "--json", check=False).stdout)
     assert as_json["project_newer"] is True and as_json["update_available"] is False
+    assert refusal(update(releases["0.1.0"], project, check=False)) == (
+        f"error: {project} uses template v0.2.0, newer than this segment-source (0.1.0)\n"
+        "  hint: upgrade segment-source to 0.2.0 or later; downgrades are not supported\n")
 
 
 def test_pretend_shows_the_changes_and_touches_nothing(releases: dict[str, Release], tmp_path: Path) -> None:
@@ -265,6 +268,10 @@ def test_deleted_file_keeps_the_users_version(releases: dict[str, Release], tmp_
     edited = support.read_text(encoding="utf-8") + "\nUSER EDIT: office hours on Fridays.\n"
     support.write_text(edited, encoding="utf-8")
     commit_all(project, "support edit")
+    before = files(project)
+    pretend = update(releases["0.3.0"], project, "--pretend", "--data", "support_url=https://acme.example/help")
+    assert "Would conflict: SUPPORT.md\n  SUPPORT.md: the template deleted it" in pretend.stdout
+    assert files(project) == before and git(project, "status", "--porcelain") == ""
     done = update(releases["0.3.0"], project, "--data", "support_url=https://acme.example/help", check=False)
     assert done.returncode == 1
     assert support.read_text(encoding="utf-8") == edited
@@ -314,8 +321,10 @@ def test_unknown_or_uncarried_commit_is_refused(releases: dict[str, Release], tm
     stderr = refusal(update(releases["0.2.0"], project, check=False))
     if commit == "nonsense":
         assert stderr == (
-            f"error: {project} records template `nonsense`, which is not a release of segment-source\n"
-            "  hint: it was generated from an unreleased template; regenerate it with a released segment-source\n")
+            f"error: {project} records template `nonsense` (`_commit` in .copier-answers.yml), which is not a "
+            "segment-source version\n"
+            "  hint: set `_commit` to the segment-source release the project was made from (e.g. v0.1.0), commit, "
+            "and run segment-source update again\n")
     else:
         assert stderr == (
             f"error: {project} records template `{commit}`, which this segment-source (0.2.0) does not carry "
