@@ -15,6 +15,7 @@ history built as in tests/update_support.py:
 from __future__ import annotations
 
 import argparse
+import resource
 import shutil
 import statistics
 import subprocess
@@ -30,11 +31,19 @@ from tests.update_support import build_releases, commit_all, env, new_project, r
 DATA = "support_url=https://acme.example/help"
 
 
-def timed(cmd: list[str], cwd: Path, extra: dict[str, str] | None = None) -> float:
+def timed(cmd: list[str], cwd: Path, extra: dict[str, str] | None = None) -> tuple[float, float]:
+    """Wall time and CPU time (user + system, the process and its children, git included)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(cmd, cwd=cwd, env=env(**(extra or {})), stdin=subprocess.DEVNULL,
                    capture_output=True, check=True)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def ms(values: list[float]) -> str:
+    return f"{statistics.median(values) * 1000:.0f} ms"
 
 
 def main() -> None:
@@ -49,14 +58,16 @@ def main() -> None:
         run("git", "clone", "--quiet", "--mirror", str(bundle), str(mirror))
         redirect = {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": f"url.{mirror}.insteadOf",
                     "GIT_CONFIG_VALUE_0": TEMPLATE_URL, "COPIER_CACHE_DIR": str(root / "copier-cache")}
-        print(f"whole process, median of {args.repeat} (after 1 warm-up)")
-        print(f"{'update':<20}{'segment-source update':>24}{'copier update':>16}")
+        print(f"whole process, median of {args.repeat} (after 1 warm-up); CPU = user + system of the")
+        print("process and its git children, steadier than wall time on a shared machine")
+        print(f"{'update':<18}{'wrapper wall':>14}{'copier wall':>14}{'wrapper CPU':>14}{'copier CPU':>14}")
         for old, new, data in (("0.1.0", "0.2.0", []), ("0.2.0", "0.3.0", ["--data", DATA])):
             base = new_project(releases[old], root / f"base-{old}")
             with (base / "README.md").open("a", encoding="utf-8") as stream:
                 stream.write("\nUSER EDIT\n")
             commit_all(base, "hand edit")
-            wrapper, plain = [], []
+            wrapper: list[tuple[float, float]] = []
+            plain: list[tuple[float, float]] = []
             for i in range(args.repeat + 1):  # the first round warms caches and is dropped
                 a, b = root / f"a{old}-{i}", root / f"b{old}-{i}"
                 shutil.copytree(base, a, symlinks=True)
@@ -68,10 +79,10 @@ def main() -> None:
                 if i:
                     wrapper.append(t_wrapper)
                     plain.append(t_plain)
-            print(f"{f'v{old} -> v{new}':<20}{statistics.median(wrapper) * 1000:>21.0f} ms"
-                  f"{statistics.median(plain) * 1000:>13.0f} ms")
-            print("  runs (ms): wrapper " + " ".join(f"{t * 1000:.0f}" for t in wrapper)
-                  + " | copier " + " ".join(f"{t * 1000:.0f}" for t in plain))
+            columns = [[w for w, _ in wrapper], [w for w, _ in plain], [c for _, c in wrapper], [c for _, c in plain]]
+            print(f"{f'v{old} -> v{new}':<18}" + "".join(f"{ms(col):>14}" for col in columns))
+            print("  wall runs (ms): wrapper " + " ".join(f"{t * 1000:.0f}" for t in columns[0])
+                  + " | copier " + " ".join(f"{t * 1000:.0f}" for t in columns[1]))
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
