@@ -201,13 +201,12 @@ def _parser() -> argparse.ArgumentParser:
         "three-way merge. The project must be a clean git work tree; conflicts are written inline "
         "and make the command exit 1, as do your edits to files the new template renamed (carried "
         "to the new path) or deleted (kept); confirm each with `git add`. Without a terminal, "
-        "answer new questions with --data."),
-        epilog="--check exits 0 when the project is up to date, 2 when an update is available, and 1 "
-               "when the project's template is newer than this segment-source (upgrade segment-source).")
+        "answer new questions with --data."))
     update.add_argument("project", nargs="?", default=".", help="the project's directory (default: .)")
     _add_answer_flags(update, "an answer to a question this version adds")
     update.add_argument("--pretend", action="store_true", help="show what would change; touch nothing")
-    update.add_argument("--check", action="store_true", help="only compare versions: exit 0 up to date, 2 update available, 1 project newer")
+    update.add_argument("--check", action="store_true", help=("only compare versions: exit 0 up to date, 2 update available, "
+                              "1 project newer than this segment-source"))
     update.add_argument("--json", action="store_true", help="with --check: print JSON")
     update.set_defaults(run=_cmd_update)
 
