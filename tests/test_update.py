@@ -332,6 +332,7 @@ def test_unknown_or_uncarried_commit_is_refused(releases: dict[str, Release], tm
             "  hint: update with the segment-source that made the project, or, if the project started from one of "
             "those releases, set `_commit` to it in .copier-answers.yml, commit, and run segment-source update again\n")
     assert files(project) == before and git(project, "status", "--porcelain") == ""
+    assert refusal(update(releases["0.2.0"], project, "--check", check=False)) == stderr
 
 
 def copied_release(release: Release, dest: Path) -> str:
