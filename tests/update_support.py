@@ -106,15 +106,16 @@ def _v2(repo: Path) -> None:
     (repo / "template/SUPPORT.md.jinja").write_text(
         "# Getting help with the {{ integration_name }} source\n\nWrite to {{ support_email }}.\n",
         encoding="utf-8")
-    # The answer rename that generator/_migrations.py migrates.
+    # The answer rename that generator/_migrations.py migrates. The templates keep reading
+    # `maintainer`, now a computed alias of the new question (never asked, never saved), so
+    # the rename does not depend on how each template spells its uses of the answer.
     _edit(repo / "copier.yml", r"^maintainer:", "maintainer_company:")
+    with (repo / "copier.yml").open("a", encoding="utf-8") as stream:
+        stream.write('\nmaintainer:\n  type: str\n  when: false\n  default: "{{ maintainer_company }}"\n')
     _edit(repo / "generator/_rules.py", r'^    "maintainer": maintainer,', '    "maintainer_company": maintainer,')
-    for path in [*(repo / "generator").glob("*.py"), *(repo / "docs_templates").rglob("*.jinja"),
-                 *(repo / "template").rglob("*.jinja")]:
+    for path in (repo / "generator").rglob("*.py"):
         text = path.read_text(encoding="utf-8")
-        text = text.replace('answers["maintainer"]', 'answers["maintainer_company"]')
-        text = re.sub(r"\{\{ maintainer \}\}", "{{ maintainer_company }}", text)
-        path.write_text(text, encoding="utf-8")
+        path.write_text(text.replace('answers["maintainer"]', 'answers["maintainer_company"]'), encoding="utf-8")
 
 
 def _v3(repo: Path) -> None:
