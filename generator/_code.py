@@ -11,15 +11,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import _segment
+from . import _paths, _segment
 from ._project import Project
+from .errors import GeneratorError
 
 
 def parse(path: Path) -> ast.Module | None:
     """The module's syntax tree, or None when it is missing or does not parse."""
     try:
-        return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    except (OSError, SyntaxError, ValueError):
+        return ast.parse(_paths.read_text(path, "a Python file"), filename=str(path))
+    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError, GeneratorError):
         return None
 
 
@@ -104,8 +105,10 @@ def event_definitions(project: Project) -> list[EventDefinition]:
     """
     found: list[EventDefinition] = []
     events_py = project.package_dir / "events.py" if project.package_dir else None
+    if events_py and not _paths.within(project.root, events_py):
+        events_py = None  # a symlink out of the project: not the partner's code
     tree = parse(events_py) if events_py else None
-    lines = events_py.read_text(encoding="utf-8").splitlines() if tree and events_py else []
+    lines = _paths.read_text(events_py, "events.py").splitlines() if tree and events_py else []
     for node in tree.body if tree else []:
         if isinstance(node, ast.ClassDef):
             name, props, docs = _builder(node, lines)

@@ -22,10 +22,10 @@ from pathlib import Path
 
 import jinja2
 
-from . import _code, _metadata, _page_facts, _rules
+from . import _code, _metadata, _page_facts, _paths, _rules
 from ._project import Project
 from ._template_files import template_root
-from .errors import GeneratorError
+from .errors import GeneratorError, show
 
 PAGE_TEMPLATE = "docs_templates/source-page.md.jinja"
 MARKDOWN_MACROS = "docs_templates/markdown.jinja"
@@ -153,12 +153,20 @@ class DocsResult:
     export: PageUpdate | None
 
 
-def _refresh(path: Path, rendered: str, label: str, project: Project) -> PageUpdate:
-    if not path.exists():
+def _write(path: Path, text: str) -> None:
+    try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(rendered, encoding="utf-8")
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise GeneratorError(f"cannot write {show(str(path))}: {exc.strerror}", "check the folder's permissions, then run again") from None
+
+
+def _refresh(path: Path, rendered: str, label: str, project: Project) -> PageUpdate:
+    # `path` came through _paths.inside: it stays in its root, symlinks resolved.
+    if not path.exists():
+        _write(path, rendered)
         return PageUpdate(path, True, (), (), unified_diff("", rendered, "/dev/null", label))
-    current = path.read_text(encoding="utf-8")
+    current = _paths.read_text(path, "the docs page")
     if not generated_regions(current):
         raise GeneratorError(
             f"`{path}` has no `segment-source:begin/end` markers, so it is all hand-written and is left alone",
@@ -167,7 +175,7 @@ def _refresh(path: Path, rendered: str, label: str, project: Project) -> PageUpd
     merged, changed, missing = merge(current, rendered)
     merged, facts, unnamed = _page_facts.sync_facts(merged, project, render_page)
     if merged != current:
-        path.write_text(merged, encoding="utf-8")
+        _write(path, merged)
     diff = unified_diff(current, merged, label, label)
     return PageUpdate(path, False, tuple(changed), tuple(missing), diff, tuple(facts), tuple(unnamed))
 
@@ -185,7 +193,8 @@ def render_docs(project: str | os.PathLike[str] | None = None, export: str | os.
         A :class:`DocsResult` naming what changed.
 
     Raises:
-        GeneratorError: not a project, an invalid slug, or a page without markers.
+        GeneratorError: not a project, an invalid slug, a page without markers, or a page
+            path (from ``catalog/metadata.yml``) that leads out of the project.
     """
     proj = Project.load(project)
     # The slug becomes a path: refuse a bad one before anything is written.
@@ -194,5 +203,6 @@ def render_docs(project: str | os.PathLike[str] | None = None, export: str | os.
     page = _refresh(proj.docs_page, rendered, proj.docs_page.relative_to(proj.root).as_posix(), proj)
     exported = None
     if export is not None:
-        exported = _refresh(Path(export) / relative, page.path.read_text(encoding="utf-8"), relative, proj)
+        target = _paths.inside(Path(export), relative, "the exported page")
+        exported = _refresh(target, _paths.read_text(page.path, "the docs page"), relative, proj)
     return DocsResult(page, exported)

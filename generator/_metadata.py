@@ -15,7 +15,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString as Q
 
-from . import _segment
+from . import _paths, _safe_yaml, _segment
 
 METADATA_PATH = Path("catalog") / "metadata.yml"
 # Values Segment's reviewers need that the generator cannot know; `check` flags them.
@@ -114,5 +114,16 @@ def write(project: Path, answers: Mapping[str, Any]) -> Path:
 
 
 def read(project: Path) -> Any:
-    """Read a project's catalog entry back (round-trip, comments kept)."""
-    return _yaml().load((project / METADATA_PATH).read_text(encoding="utf-8"))
+    """Read a project's catalog entry back (round-trip, comments kept).
+
+    The file is read within bounds and must lie inside ``project`` (see :mod:`generator._paths`).
+
+    Raises:
+        generator.errors.GeneratorError: the file leaves the project, is not a small regular
+            text file, or its YAML aliases expand too far.
+        ruamel.yaml.error.YAMLError: the file is not valid YAML.
+    """
+    name = METADATA_PATH.as_posix()
+    text = _paths.read_text(_paths.inside(project, METADATA_PATH, name), name)
+    _safe_yaml.check_expansion(text, name)
+    return _yaml().load(text)

@@ -122,6 +122,13 @@ def basic_auth_without_colon(p: Path) -> None:
     edit(p / f"src/{PACKAGE}/_keys.py", 'b64encode(f"{write_key}:".encode())', 'b64encode(f"{write_key}".encode())')
 
 
+def name_breaks_init_docstring(p: Path) -> None:
+    # What the template rendered before answers were kept out of docstrings: `\U` starts an escape.
+    init = p / f"src/{PACKAGE}/__init__.py"
+    first = init.read_text(encoding="utf-8").splitlines()[0]
+    edit(init, first, '"""Acme\\Users Mail source for Segment."""')
+
+
 @dataclass(frozen=True)
 class Defect:
     breaks: Callable[[Path], None]
@@ -154,6 +161,7 @@ DEFECTS = {
     "write-key-in-code": Defect(write_key_in_code, "secrets.files", Status.RED, "write key(s) in 1 tracked place", also=("secrets.history",)),
     "basic-auth-literal": Defect(basic_auth_literal, "secrets.files", Status.RED, "tracked place", also=("secrets.history",)),
     "no-basic-auth": Defect(no_basic_auth, "client.auth", Status.RED, "no module of the package sends an `Authorization: Basic` header"),
+    "package-does-not-compile": Defect(name_breaks_init_docstring, "client.syntax", Status.RED, "do not compile"),
     "basic-auth-without-colon": Defect(basic_auth_without_colon, "client.auth", Status.RED, "made from `<write key>:`"),
 }
 

@@ -15,7 +15,8 @@ EXPECTED_IDS = [
     "catalog.fields", "catalog.name", "catalog.slug", "catalog.description", "catalog.website",
     "catalog.categories", "catalog.support_email", "catalog.maintainer", "catalog.regions",
     "catalog.event_families", "catalog.docs_links", "logos.logo", "logos.mark", "docs.page", "docs.sections",
-    "docs.regions", "docs.events", "docs.markup", "docs.dialect", "spec.names", "spec.coverage", "client.integration",
+    "docs.regions", "docs.events", "docs.markup", "docs.dialect", "spec.names", "spec.coverage", "client.syntax",
+    "client.integration",
     "client.auth", "client.regions", "secrets.files", "secrets.history", "project.tests",
     "project.test_account",
 ]
@@ -51,7 +52,7 @@ def test_cli_text_report_has_one_line_per_item_and_exits_0(fresh, capsys):
     for item_id in EXPECTED_IDS:
         assert any(line.split()[:2] in (["green", item_id], ["yellow", item_id]) for line in out.splitlines()), item_id
     assert "fix: fill them in catalog/metadata.yml" in out
-    assert out.rstrip().splitlines()[-1].startswith("28 items: 24 green, 4 yellow, 0 red")
+    assert out.rstrip().splitlines()[-1].startswith("29 items: 25 green, 4 yellow, 0 red")
 
 
 def test_cli_json_report_is_the_same_report(fresh, capsys):
@@ -59,7 +60,7 @@ def test_cli_json_report_is_the_same_report(fresh, capsys):
     assert main(["check", str(fresh), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["ok"] is True
-    assert data["counts"] == {"green": 24, "yellow": 4, "red": 0}
+    assert data["counts"] == {"green": 25, "yellow": 4, "red": 0}
     assert [item["id"] for item in data["items"]] == EXPECTED_IDS
     assert {i["id"]: i["status"] for i in data["items"]}["project.test_account"] == "yellow"
 
@@ -81,7 +82,7 @@ def test_filled_test_account_turns_green(tmp_path, fresh):
     for svg in ("logo.svg", "mark.svg"):
         edit(project / "catalog" / svg, "segment-source:placeholder", "Acme's own artwork")
     report = check(project)
-    assert report.counts() == {"green": 28, "yellow": 0, "red": 0}
+    assert report.counts() == {"green": 29, "yellow": 0, "red": 0}
 
 
 @pytest.mark.parametrize("present", [[], [".copier-answers.yml"], ["catalog/metadata.yml"]], ids=["empty", "no-catalog", "no-answers"])

@@ -7,9 +7,9 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from .. import _code, _metadata, _rules, _segment
+from .. import _code, _metadata, _paths, _rules, _segment
 from .._project import Project
-from ..errors import AnswerError
+from ..errors import AnswerError, GeneratorError
 from ._report import Item, Status, green, red, worst, yellow
 
 FILE = _metadata.METADATA_PATH.as_posix()
@@ -79,8 +79,11 @@ def _slug(project: Project) -> Item:
         spec_py = "spec.py" if project.package_dir is None else project.package_dir.relative_to(project.root).joinpath("spec.py").as_posix()
         found.append((Status.RED, f"the client sends `{client_slug}` as context.integration.name ({spec_py} INTEGRATION_SLUG), the catalog says `{slug}`",
                       f"use one slug: the one Segment gave you in the Developer Portal, in both {FILE} and {spec_py}"))
-    page = project.docs_page
-    docs_slug = _DOCS_SLUG_RE.search(page.read_text(encoding="utf-8")) if page.is_file() else None
+    try:
+        page = project.docs_page
+        docs_slug = _DOCS_SLUG_RE.search(_paths.read_text(page, "the docs page")) if page.is_file() else None
+    except GeneratorError:
+        docs_slug = None  # docs.page reports it
     if docs_slug and docs_slug["schema"] != str(slug).replace("-", "_"):
         found.append((Status.RED, f"the docs page's schema example says `{docs_slug['schema']}_prod`",
                       "run `segment-source docs` to rewrite the page's lines that name the slug"))
