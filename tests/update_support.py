@@ -101,6 +101,7 @@ def _v2(repo: Path) -> None:
         text = path.read_text(encoding="utf-8")
         text = text.replace('answers["maintainer"]', 'answers["maintainer_company"]')
         text = re.sub(r"\{\{ maintainer \}\}", "{{ maintainer_company }}", text)
+        text = text.replace("text(maintainer)", "text(maintainer_company)")  # the page escapes answers
         path.write_text(text, encoding="utf-8")
 
 
