@@ -15,7 +15,7 @@ import jinja2
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from . import _paths, _rules, _safe_yaml
+from . import _paths, _rules, _safe_yaml, _segment
 from ._template_files import template_root
 from .errors import AnswerError, GeneratorError, printable, show
 
@@ -42,7 +42,9 @@ def default_for(key: str, answers: Mapping[str, Any]) -> Any:
         return _rules.suggest_slug(name) if isinstance(name, str) else None
     default = questions()[key].get("default")
     if isinstance(default, str) and "{{" in default:
-        return jinja2.Environment().from_string(default).render(**answers)
+        # The same context copier gives the template: the answers plus Segment's data.
+        rendered = jinja2.Environment().from_string(default).render(segment=_segment.data(), **answers)
+        return YAML(typ="safe").load(rendered) if rendered.startswith("[") else rendered
     return default
 
 

@@ -64,15 +64,27 @@ def _trailing_comment(lines: list[str], lineno: int) -> str:
     return line.split("#", 1)[1].strip() if "#" in line else ""
 
 
+def _context_fields(node: ast.ClassDef) -> set[str]:
+    """The fields a builder sends in ``context`` (its ``context_paths``), not as properties."""
+    for stmt in node.body:
+        if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.target.id == "context_paths" and stmt.value:
+            try:
+                return {str(pair[0]) for pair in ast.literal_eval(stmt.value)}
+            except (ValueError, TypeError, IndexError):
+                return set()
+    return set()
+
+
 def _builder(node: ast.ClassDef, lines: list[str]) -> tuple[str | None, list[str], list[str]]:
     name, props, docs = None, [], []
+    in_context = _context_fields(node)
     for stmt in node.body:
         if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
             field = stmt.target.id
             if field == "spec_name":
                 if isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str):
                     name = stmt.value.value
-            elif field != "extra" and not field.startswith("_"):
+            elif field not in ("extra", "context_paths") and field not in in_context and not field.startswith("_"):
                 props.append(field)
                 docs.append(_trailing_comment(lines, stmt.lineno))
         elif (

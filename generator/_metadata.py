@@ -32,6 +32,19 @@ def docs_path(slug: str) -> str:
     return f"src/connections/sources/catalog/cloud-apps/{slug}/index.md"
 
 
+def segment_docs_url(slug: str) -> str:
+    """Where Segment publishes that page (segment-docs ``sources.yml`` ``url`` of cloud apps)."""
+    return f"https://segment.com/docs/connections/sources/catalog/cloud-apps/{slug}/"
+
+
+# The Public Beta Checklist's three docs links: key under `docs`, and what it is.
+DOCS_LINKS = {
+    "partner_docs_url": "your own docs page about the Segment integration",
+    "segment_docs_url": "Segment's docs page about the source",
+    "catalog_url": "the source's page in Segment's public catalog (https://segment.com/catalog/)",
+}
+
+
 def _map(items: list[tuple[str, Any, str | None]]) -> CommentedMap:
     mapping = CommentedMap()
     for key, value, comment in items:
@@ -64,7 +77,10 @@ def build(answers: Mapping[str, Any]) -> CommentedMap:
         ("docs", _map([
             ("page", Q("docs/segment-source.md"), "rendered from docs_templates/"),
             ("segment_docs_path", Q(docs_path(answers["slug"])), "where a pull request to segment-docs puts it"),
-        ]), "the Segment docs page"),
+            ("partner_docs_url", Q(PLACEHOLDER), "https URL of " + DOCS_LINKS["partner_docs_url"]),
+            ("segment_docs_url", Q(segment_docs_url(answers["slug"])), "where Segment publishes the page above"),
+            ("catalog_url", Q(PLACEHOLDER), "https URL of " + DOCS_LINKS["catalog_url"] + ", once listed"),
+        ]), "the Segment docs page and the docs links Segment's review asks for"),
         ("test_account", _map([
             ("username", Q(PLACEHOLDER), "an account Segment's QA can log in with"),
             ("password", Q(PLACEHOLDER), "how QA gets it, e.g. `sent through the Developer Portal`; never the password itself"),

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 
 from ._project import Project
 
-FACTS = ("integration_name", "maintainer", "support_email", "website")
+FACTS = ("integration_name", "slug", "description", "maintainer", "support_email", "website")
 _MAX_LINE = 2000  # longer lines are the partner's prose, not the template's sentences
 
 
@@ -86,6 +86,10 @@ def sync_facts(
     synced = "".join(lines)
     intro = synced.split("\n## ", 1)[0]
     facts = project.docs_context()
-    missing = [fact for fact, shown in (("maintainer", "{}"), ("support_email", "mailto:{}"))
-               if facts[fact] and shown.format(facts[fact]) not in intro]
+    # The page writes answers escaped (docs_templates/markdown.jinja): look for that form.
+    from ._docs import markdown_text, markdown_url  # _docs imports this module
+
+    shown = {"maintainer": markdown_text(facts["maintainer"]),
+             "support_email": "mailto:" + markdown_url(facts["support_email"])}
+    missing = [fact for fact in ("maintainer", "support_email") if facts[fact] and shown[fact] not in intro]
     return synced, [fact for fact in FACTS if fact in changed], missing

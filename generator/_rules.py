@@ -179,9 +179,10 @@ def categories(value: Any) -> list[str]:
         raise AnswerError("categories", value, "must be a primary and an optional different secondary category", "give one or two, e.g. `[Email Marketing, Analytics]`")
     for item in chosen:
         if item not in known:
-            close = [c for c in known if c.lower() == item.lower()]
-            fix = f"use `{close[0]}`" if close else "choose from: " + ", ".join(known)
-            raise AnswerError("categories", item, "is not one of Segment's partner categories", fix)
+            # Spelled another way ("Live chat", "A/B testing"): name Segment's spelling.
+            close = [c for c in known if re.sub(r"[^a-z0-9]", "", c.lower()) == re.sub(r"[^a-z0-9]", "", item.lower())]
+            fix = f"use `{close[0]}`, as Segment spells it" if close else "choose from: " + ", ".join(known)
+            raise AnswerError("categories", item, "is not one of Segment's source categories", fix)
     return chosen
 
 

@@ -95,8 +95,8 @@ def test_name_and_website_lines_follow_the_catalog(project):
     assert result.page.facts == ("integration_name", "website")
     page = (project / PAGE).read_text(encoding="utf-8")
     assert 'title: "Acme Post Source"' in page
-    assert "[Acme Post](https://post.acme.example?utm_source=segmentio" in page
-    assert "Search for **Acme Post**" in page
+    assert "[Acme Post website](https://post.acme.example/?utm_source=segmentio" in page
+    assert 'Search for "Acme Post" in the Sources catalog, select Acme Post' in page
 
 
 def test_a_reworded_sentence_is_kept_and_reported(project, capsys):

@@ -96,3 +96,36 @@ def test_prompts_ask_validate_live_and_generate(tmp_path):
     assert answers["categories"] == ["Advertising"]
     assert answers["maintainer"] == "Acme Mail"
     assert answers["event_families"] == ["email", "live_chat"]
+
+
+def test_family_default_follows_the_primary_category(tmp_path):
+    """Choosing Livechat as the primary category pre-checks the Live Chat family."""
+    from generator import _segment
+
+    dest = tmp_path / "talk"
+    env = {**os.environ, "TERM": "xterm", "COLUMNS": "200", "LINES": "50"}
+    child = pexpect.spawn(sys.executable, ["-m", "generator", "new", str(dest)], env=env,
+                          encoding="utf-8", timeout=30, dimensions=(50, 200))
+    try:
+        for prompt, keys in [("Integration name", "Talkbox" + ENTER), ("Slug", ENTER), ("Region support", ENTER),
+                             ("Catalog description", "Chat for teams." + ENTER), ("Website", "https://talk.example" + ENTER)]:
+            child.expect(prompt)
+            child.send(keys)
+        child.expect("Primary catalog category")
+        child.send(DOWN * _segment.categories().index("Livechat") + ENTER)
+        child.expect("Secondary catalog category")
+        child.send(ENTER)
+        child.expect("Customer support email")
+        child.send("help@talk.example" + ENTER)
+        child.expect("Maintainer")
+        child.send(ENTER)
+        child.expect("event families")
+        child.send(ENTER)  # accept the default
+        child.expect("Next steps", timeout=60)
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 0, child.before
+    answers = YAML(typ="safe").load((dest / ".copier-answers.yml").read_text(encoding="utf-8"))
+    assert answers["categories"] == ["Livechat"]
+    assert answers["event_families"] == ["live_chat"]

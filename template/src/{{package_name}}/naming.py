@@ -54,6 +54,24 @@ def spec_name_for(name: str, spec_names: Iterable[str], lookalikes: Mapping[str,
     return None
 
 
+def similar_spec_name(name: str, similar: Mapping[str, str]) -> str | None:
+    """Return the Spec event ``name`` may mean ("Purchase" -> "Order Completed"), or None.
+
+    Unlike a look-alike, such a name may also mean something else, so it is a hint to
+    check, never a reason to refuse the event.
+    """
+    key = _key(name)
+    return next((right for wrong, right in similar.items() if _key(wrong) == key), None)
+
+
+def naming_advice(event: str | None, similar: Mapping[str, str]) -> list[str]:
+    """Return hints, never refusals, about one event name: the Spec event it may mean."""
+    spec = similar_spec_name(event, similar) if event is not None else None
+    if spec is None:
+        return []
+    return [f"event {event!r} may mean the Spec event {spec!r}: send {spec!r} if it is the same action"]
+
+
 def naming_problems(
     event: str | None,
     properties: Iterable[str],
