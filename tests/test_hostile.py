@@ -3,7 +3,6 @@ exhaust memory or the terminal, destinations full of symlinks. Corpus: tests/hos
 
 from __future__ import annotations
 
-import html
 import json
 import os
 import re
@@ -72,9 +71,8 @@ def test_hostile_name_renders_a_package_that_imports_with_the_name_intact(tmp_pa
     pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
     assert pyproject["project"]["description"] == f"Send {name} events to Segment's HTTP API."
     site_line = (project / "mkdocs.yml").read_text(encoding="utf-8").splitlines()[0]
-    # Themes print site_name into HTML as it is, so it is written HTML-escaped.
-    site_name = YAML(typ="safe").load(site_line)["site_name"]
-    assert "<" not in site_name and html.unescape(site_name) == f"{name} source for Segment"
+    shown = name.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")  # themes print it into HTML
+    assert YAML(typ="safe").load(site_line) == {"site_name": f"{shown} source for Segment"}
 
     # The literal is written as ruff format would write it (the project's own config), so
     # the project stays format-clean whatever the name.
