@@ -143,14 +143,3 @@ def test_batch_item_without_a_type_fails():
         record = only_event(debugger.url)
         assert record["status"] == "fail"
         assert any("type None" in m for m in messages(record, "fail"))
-
-
-def test_batch_event_over_the_per_event_limit_fails():
-    """One event over 32 KB inside a batch under 500 KB is a fail."""
-    limit = _segment.limits()["max_event_bytes"]
-    with running() as debugger:
-        big = good_event(type="track", properties={"note": "x" * limit})
-        post(debugger.url, "/v1/batch", {"batch": [big]})
-        record = only_event(debugger.url)
-        assert record["status"] == "fail"
-        assert any(f"over {limit} per event" in m for m in messages(record, "fail"))

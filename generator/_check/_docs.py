@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 
-from .. import _code, _dialect, _segment
+from .. import _code, _dialect, _paths, _segment
 from .._docs import generated_regions, markdown_text, markdown_url, render_page, unified_diff
+from .._page_facts import maintained_by
 from .._project import Project
+from ..errors import GeneratorError
 from ._report import Item, Status, green, red, worst, yellow
 
 _HEADING_RE = re.compile(r"^## +(.+?)\s*#*\s*$", re.MULTILINE)
@@ -62,7 +64,7 @@ def _structure(project: Project, page: str, rendered: str) -> Item:
     # The page writes answers escaped (docs_templates/markdown.jinja): look for that form.
     if maintainer and markdown_text(maintainer) not in intro:
         problems.append((Status.RED, f"the intro does not name the maintainer `{maintainer}`",
-                         f"say in the intro: This source is maintained by {markdown_text(maintainer)}."))
+                         f"say in the intro: {maintained_by(markdown_text(maintainer))}"))
     if email and f"mailto:{markdown_url(email)}" not in intro:
         problems.append((Status.RED, f"the intro has no support contact (mailto:{email})",
                          f"link the support email in the intro: [contact the support team](mailto:{email})"))
@@ -155,11 +157,14 @@ def _dialect_item(page: str) -> Item:
 
 def check(project: Project) -> list[Item]:
     """``docs.page``, then its sections, its regions notice, its tables and its markup."""
-    path = project.docs_page
-    shown = path.relative_to(project.root).as_posix()
-    if not path.is_file():
-        return [red("docs.page", f"{shown} is missing", "run `segment-source docs` to write it")]
-    page = path.read_text(encoding="utf-8")
+    try:
+        path = project.docs_page
+        shown = path.relative_to(project.root).as_posix()
+        if not path.is_file():
+            return [red("docs.page", f"{shown} is missing", "run `segment-source docs` to write it")]
+        page = _paths.read_text(path, "the docs page")
+    except GeneratorError as exc:  # a page path out of the project, a FIFO, a huge file
+        return [red("docs.page", exc.message, exc.hint)]
     rendered = render_page(project)
     return [
         green("docs.page", f"{shown} (goes to segment-docs as index.md of cloud-apps/{project.slug})"),

@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Union
+from typing import Any
 
 import pytest
 
@@ -35,7 +35,7 @@ class Reply:
     delay: float = 0.0
 
 
-Answer = Union[int, Reply, str]
+Answer = int | Reply | str
 
 
 @dataclass

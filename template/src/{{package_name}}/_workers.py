@@ -13,11 +13,11 @@ import time
 from collections.abc import Callable
 
 from ._batcher import Batch
+from ._dispatch import Dispatcher
 from ._keys import basic_auth, key_id, redact
 from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy, is_retryable
 from ._transport import NETWORK_ERRORS, Transport
-from ._dispatch import Dispatcher
 
 log = logging.getLogger(__name__.rpartition(".")[0])
 
@@ -129,9 +129,14 @@ class WorkerPool:
             delay = self._retry.delay(batch.tries, retry_after)
             when = time.monotonic() + delay
             if when - batch.first_try > self._retry.max_seconds:
-                self._finish(batch, status, f"{who}: retry budget of {self._retry.max_seconds:g} s spent "
-                             f"after {batch.tries} tries; last: {why}")
+                self._finish(
+                    batch,
+                    status,
+                    f"{who}: retry budget of {self._retry.max_seconds:g} s spent "
+                    f"after {batch.tries} tries; last: {why}",
+                )
                 return
-            log.info("batch of %d events for %s: %s; retry %d in %.2f s",
-                     len(batch.events), who, why, batch.tries, delay)
+            log.info(
+                "batch of %d events for %s: %s; retry %d in %.2f s", len(batch.events), who, why, batch.tries, delay
+            )
             self._dispatcher.retry_at(batch, when, pause=retry_after is not None)
