@@ -66,7 +66,7 @@ def build(answers: Mapping[str, Any]) -> CommentedMap:
         ("categories", _map([
             ("primary", Q(primary), None),
             ("secondary", Q(rest[0]) if rest else None, "optional"),
-        ]), "from Segment's partner categories"),
+        ]), "Segment's source categories, spelled as Segment does"),
         ("regions", _map([(key, Q(regions[key]["endpoint"]), regions[key]["label"]) for key in answers["regions"]]),
          "each supported region and its HTTP API endpoint"),
         ("logo", Q("catalog/logo.svg"), "SVG with the company name, horizontal"),

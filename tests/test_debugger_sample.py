@@ -51,14 +51,27 @@ def test_sample_scenario_arrives_checked_and_passing(rendered, name):
 
 
 def test_a_key_the_debugger_refuses_exits_1_with_a_message(rendered):
-    """The debugger told to accept one key answers 401 to another: exit 1, the fix named, the key never shown."""
+    """With --strict-keys the debugger answers 401 to another key: exit 1, the fix named, the key never shown."""
     result = rendered("us-email")
-    with running(write_keys=["wk_the_only_accepted_key"], integration=result.answers["slug"]) as debugger:
+    with running(write_keys=["wk_the_only_accepted_key"], strict_keys=True,
+                 integration=result.answers["slug"]) as debugger:  # fmt: skip
         done = _sample(result, "--endpoint", debugger.url)
     assert done.returncode == 1, done.stdout + done.stderr
     assert f"{debugger.url} refused the write key (HTTP 401)" in done.stderr
     assert "--write-key or SEGMENT_WRITE_KEY" in done.stderr
     assert KEY not in done.stdout + done.stderr and "Traceback" not in done.stderr
+
+
+def test_an_unexpected_key_is_delivered_as_at_segment_and_marked(rendered):
+    """Without --strict-keys, as at Segment, another key gets 200s: exit 0, each event a warn."""
+    result = rendered("us-email")
+    with running(write_keys=["wk_the_only_accepted_key"], integration=result.answers["slug"]) as debugger:
+        done = _sample(result, "--endpoint", debugger.url)
+        answer = request(debugger.url, "GET", "/api/events?limit=1000")
+    assert done.returncode == 0, done.stdout + done.stderr
+    events = answer.json["events"]
+    assert events and {(e["status"], e["key_known"]) for e in events} == {("warn", False)}
+    assert KEY not in str(answer.json)
 
 
 def test_nothing_listening_exits_1_within_the_timeout(rendered):

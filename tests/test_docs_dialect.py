@@ -346,3 +346,16 @@ def test_check_flags_raw_html_and_mkdocs_syntax_on_the_page(tmp_path, rendered):
     assert "<code>" not in markup.message and "<p>" not in markup.message  # code is not markup
     assert dialect.status is Status.RED and any("!!!" in line for line in dialect.details)
     assert '> info ""' in dialect.fix
+
+
+def test_check_wants_the_region_include_exactly_when_the_source_is_us_only(tmp_path, rendered):
+    """US only without the include, or EU with it: `docs.regions` is red, and `docs` puts it right."""
+    for name, edit in (("us-email", (REGION_INCLUDE, "")), ("eu-all-families", ('> info ""', REGION_INCLUDE + '\n\n> info ""'))):
+        project = tmp_path / name
+        shutil.copytree(rendered(name).path, project)
+        page = project / "docs" / "segment-source.md"
+        page.write_text(page.read_text(encoding="utf-8").replace(*edit), encoding="utf-8")
+        item = check(project).item("docs.regions")
+        assert item.status is Status.RED and "US-only" in item.message, item
+        assert render_docs(project).page.changed == ("regions",)
+        assert check(project).item("docs.regions").status is Status.GREEN

@@ -9,7 +9,9 @@ import sys
 
 import pytest
 
-from .conftest import SCENARIO_NAMES
+from generator import generate
+
+from .conftest import SCENARIO_NAMES, load_scenario
 
 RUFF = [sys.executable, "-m", "ruff"]
 
@@ -57,3 +59,20 @@ def test_a_hostile_name_is_an_exact_python_literal(rendered):
         if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name) and node.targets[0].id == "INTEGRATION_NAME"
     }
     assert assigned["INTEGRATION_NAME"] == result.answers["integration_name"]
+
+
+def test_a_long_hostile_name_still_parses_and_passes_ruff(tmp_path):
+    """60 wide characters with docstring-ending quotes and a backslash: still valid, formatted Python."""
+    name = '"""\\ ' + "広" * 50 + ' """"'
+    assert len(name) <= 60
+    answers = {**load_scenario("us-email"), "integration_name": name, "slug": "wide-name"}
+    result = generate(tmp_path / "p", answers, git=False)
+    for path in (result.path / "src").rglob("*.py"):
+        ast.parse(path.read_text(encoding="utf-8"), str(path))
+    formatted = _run([*RUFF, "format", "--no-cache", "--check", "."], result.path)
+    checked = _run([*RUFF, "check", "--no-cache", "--output-format", "concise", "."], result.path)
+    assert formatted.returncode == 0 and checked.returncode == 0, formatted.stdout + checked.stdout
+    probe = "import wide_name_source as p, wide_name_source.spec as s; print(p.__doc__.split(' source for')[0] == s.INTEGRATION_NAME)"
+    done = subprocess.run([sys.executable, "-c", probe], cwd=result.path / "src", capture_output=True, text=True,
+                          check=False, timeout=60)
+    assert done.stdout.strip() == "True", done.stderr

@@ -54,6 +54,10 @@ def test_good_values_pass_normalised(field, value, expected):
         ("website", "https://no spaces.example", "https://acme.example"),
         ("categories", ["Nope"], "choose from"),
         ("categories", ["crm"], "use `CRM`"),
+        # The destination list's spellings that older projects carry: Segment's own is named.
+        ("categories", ["Live chat"], "use `Livechat`, as Segment spells it"),
+        ("categories", ["A/B testing"], "use `A/B Testing`, as Segment spells it"),
+        ("categories", ["Tag Managers"], "choose from"),  # a destination category only
         ("categories", ["CRM", "CRM"], "one or two"),
         ("categories", ["CRM", "Analytics", "Video"], "one or two"),
         ("support_email", "not-an-email", "support@acme.example"),

@@ -12,6 +12,7 @@ from ..errors import GeneratorError
 from ._report import Item, Status, green, red, worst, yellow
 
 _HEADING_RE = re.compile(r"^## +(.+?)\s*#*\s*$", re.MULTILINE)
+_REGION_INCLUDE = "{% include content/source-region-unsupported.md %}"
 _FIX_TABLES = "run `segment-source docs` to regenerate the tables (hand-written text outside the markers is kept)"
 
 
@@ -81,6 +82,14 @@ def _regions(project: Project, page: str, rendered: str) -> Item:
     if not supported and mentioned:
         return red("docs.regions", "the page mentions the EU endpoint, but the catalog declares US only",
                    "run `segment-source docs`, or declare `regions.eu` once the source sends to the EU endpoint")
+    # segment-docs tells EU workspaces a source is US-only with this include, and only then.
+    included = _REGION_INCLUDE in page
+    if not supported and not included:
+        return red("docs.regions", "the catalog declares US only, but the page lacks segment-docs' US-only notice",
+                   f"run `segment-source docs`, or put `{_REGION_INCLUDE}` right after the front matter")
+    if supported and included:
+        return red("docs.regions", "the catalog declares EU, but the page says the source is US-only",
+                   f"run `segment-source docs`, or remove `{_REGION_INCLUDE}`")
     ours, fresh = generated_regions(page).get("regions"), generated_regions(rendered).get("regions")
     if ours is not None and fresh is not None and ours != fresh:
         return yellow("docs.regions", "the regions notice differs from the catalog's regions", _FIX_TABLES,
