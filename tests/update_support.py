@@ -101,7 +101,10 @@ def _v2(repo: Path) -> None:
                  *(repo / "template").rglob("*.jinja")]:
         text = path.read_text(encoding="utf-8")
         text = text.replace('answers["maintainer"]', 'answers["maintainer_company"]')
-        text = re.sub(r"\{\{ maintainer \}\}", "{{ maintainer_company }}", text)
+        # Every use of the answer inside a Jinja tag: `{{ maintainer }}`, `text(maintainer)`...
+        if path.suffix == ".jinja":
+            text = re.sub(r"\{[{%].*?[}%]\}", lambda tag: re.sub(r"\bmaintainer\b", "maintainer_company", tag[0]),
+                          text, flags=re.DOTALL)
         path.write_text(text, encoding="utf-8")
 
 
