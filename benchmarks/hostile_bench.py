@@ -47,7 +47,10 @@ def main() -> int:
     rows: list[tuple[str, str, tuple[float, float, int], tuple[float, float, int]]] = []
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
-        pretend = ["new", str(base / "out"), "--pretend", "--data-file"]
+        # The other answers on the command line, so only the file differs (as in issue 14's probe).
+        others = ["-d", "slug=acme-mail", "-d", "description=Email.", "-d", "website=https://acme.example",
+                  "-d", "categories=CRM", "-d", "support_email=support@acme.example"]
+        pretend = ["new", str(base / "out"), "--pretend", *others, "--data-file"]
         ordinary = _run([*pretend, str(ANSWERS)], base)
         rows.append(("new --data-file", "billion-laughs.yml", _run([*pretend, str(CORPUS / "billion-laughs.yml")], base), ordinary))
         rows.append(("new --data-file", "/dev/zero", _run([*pretend, "/dev/zero"], base), ordinary))
