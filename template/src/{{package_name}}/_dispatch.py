@@ -195,7 +195,9 @@ class Dispatcher:
             self._room.notify()
             self._settled.notify_all()
 
-    def put(self, destination: Destination, event: bytes, spool_id: int | None = None, *, recovered: bool = False) -> None:
+    def put(
+        self, destination: Destination, event: bytes, spool_id: int | None = None, *, recovered: bool = False
+    ) -> None:
         """Accept one serialized event, after :meth:`reserve`, for its destination."""
         with self._lock:
             self._accepting -= 1
@@ -222,16 +224,17 @@ class Dispatcher:
     @staticmethod
     def _full(state: _Destination) -> bool:
         # A whole batch's worth is waiting: cutting now fills one to the cap.
-        return (len(state.pending) >= spec.MAX_BATCH_EVENTS
-                or EMPTY_BODY_BYTES + state.pending_bytes - 1 > spec.MAX_BATCH_BYTES)
+        return (
+            len(state.pending) >= spec.MAX_BATCH_EVENTS
+            or EMPTY_BODY_BYTES + state.pending_bytes - 1 > spec.MAX_BATCH_BYTES
+        )
 
     def _due(self, state: _Destination, now: float) -> bool:
         if state.retries:
             return True
         if not state.pending:
             return False
-        return (self._closed or state.due_at <= now or state.pending[0][0] <= self._flush_mark
-                or self._full(state))
+        return self._closed or state.due_at <= now or state.pending[0][0] <= self._flush_mark or self._full(state)
 
     # Workers ---------------------------------------------------------------------------
 
@@ -270,8 +273,7 @@ class Dispatcher:
             return None
 
     def _pick(self, now: float) -> tuple[tuple[Batch, Slot] | None, float]:
-        wake = min(self._timers[0][0] if self._timers else math.inf,
-                   self._waiting[0][0] if self._waiting else math.inf)
+        wake = min(self._timers[0][0] if self._timers else math.inf, self._waiting[0][0] if self._waiting else math.inf)
         for destination in list(self._ready):
             state = self._destinations.get(destination)
             if state is None or not self._due(state, now):

@@ -27,7 +27,7 @@ WINDOW_SECONDS = 1.05
 class Slot:
     """One request's place in the window."""
 
-    __slots__ = ("_limiter", "_done")
+    __slots__ = ("_done", "_limiter")
 
     def __init__(self, limiter: RateLimiter | None) -> None:
         self._limiter = limiter

@@ -61,9 +61,7 @@ class Outcome:
     tries: int
 
 
-def attempt(
-    transport: Transport, url: str, batch: Batch, write_key: str, *, slot: Slot | None = None
-) -> Attempt:
+def attempt(transport: Transport, url: str, batch: Batch, write_key: str, *, slot: Slot | None = None) -> Attempt:
     """Send ``batch`` once to ``url`` (``.../v1/batch``) as ``write_key``; count the try.
 
     Args:
@@ -157,6 +155,7 @@ def next_step(result: Attempt, batch: Batch, policy: RetryPolicy, who: str) -> t
     delay = policy.delay(batch.tries, result.retry_after)
     first = batch.first_try if batch.first_try is not None else time.monotonic()
     if time.monotonic() + delay - first > policy.max_seconds:
-        return (f"{who}: retry budget of {policy.max_seconds:g} s spent after {batch.tries} tries; "
-                f"last: {result.why}"), 0.0
+        return (
+            f"{who}: retry budget of {policy.max_seconds:g} s spent after {batch.tries} tries; last: {result.why}"
+        ), 0.0
     return None, delay

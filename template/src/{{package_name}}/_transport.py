@@ -51,7 +51,7 @@ class Response:
 
 
 class _Watch:
-    __slots__ = ("deadline", "sock", "fired")
+    __slots__ = ("deadline", "fired", "sock")
 
     def __init__(self, deadline: float, sock: socket.socket) -> None:
         self.deadline = deadline
@@ -179,6 +179,8 @@ class Transport:
                 on_sent()
             response = conn.getresponse()
             data = response.read(MAX_ANSWER_BYTES)
+            if watch.fired:  # cut off mid-answer: http.client may have parsed a truncated one
+                raise ConnectionAbortedError("deadline passed")
             if not response.isclosed():  # a longer body than we read: the connection is spent
                 self._drop(*key)
         except BaseException as exc:

@@ -116,6 +116,13 @@ class WorkerPool:
         if reason is not None:
             self._finish(batch, "dead", result.status, reason)
             return
-        log.info("batch of %d events for %s: %s; retry %d in %.2f s", len(batch.events), who, result.why, batch.tries, delay)
+        log.info(
+            "batch of %d events for %s: %s; retry %d in %.2f s", len(batch.events), who, result.why, batch.tries, delay
+        )
         if not self._dispatcher.retry_at(batch, time.monotonic() + delay, pause=result.retry_after is not None):
-            self._finish(batch, "left", result.status, f"{who}: client closed before the batch was delivered; last try: {result.why}")
+            self._finish(
+                batch,
+                "left",
+                result.status,
+                f"{who}: client closed before the batch was delivered; last try: {result.why}",
+            )

@@ -149,15 +149,20 @@ class Client:
         if (workers is not None and workers < 1) or max_queued_events < 1 or flush_interval < 0 or timeout <= 0:
             raise ValueError("workers and max_queued_events must be >= 1, flush_interval >= 0, timeout > 0")
         if max_queued_bytes < spec.MAX_BATCH_BYTES:
-            raise ValueError(f"max_queued_bytes must be at least one batch ({spec.MAX_BATCH_BYTES}), not {max_queued_bytes}")
+            raise ValueError(
+                f"max_queued_bytes must be at least one batch ({spec.MAX_BATCH_BYTES}), not {max_queued_bytes}"
+            )
         self.endpoint = None if endpoint is None else checked_override(endpoint)
         self.endpoints = {region: checked_override(url) for region, url in (endpoints or {}).items()}
         self.timeout = timeout
         self.strict = strict
         self.requests_per_second = requests_per_second
         if workers is None:
-            in_flight = (_UNLIMITED_IN_FLIGHT if requests_per_second is None
-                         else max(2, math.ceil(requests_per_second * ROUND_TRIP_SECONDS)))
+            in_flight = (
+                _UNLIMITED_IN_FLIGHT
+                if requests_per_second is None
+                else max(2, math.ceil(requests_per_second * ROUND_TRIP_SECONDS))
+            )
             workers = 2 * in_flight
         self.workers = workers
         self.flush_interval = flush_interval
@@ -340,8 +345,10 @@ class Client:
         for row_id, write_key, region, data in rows:
             if self._dispatcher.reserve(len(data), block=False) is None:
                 self._recovery = threading.Thread(
-                    target=self._recover_rest, args=(rows, (row_id, write_key, region, data)),
-                    name="segment-source-spool-recovery", daemon=True,
+                    target=self._recover_rest,
+                    args=(rows, (row_id, write_key, region, data)),
+                    name="segment-source-spool-recovery",
+                    daemon=True,
                 )
                 self._recovery.start()
                 break
@@ -397,9 +404,12 @@ class Client:
         except (sqlite3.Error, OSError) as exc:
             with self._handoff_lock:
                 self._unforgotten.extend(ids)
-            log.error("spool: %d settled events could not be removed (%s); removal is tried again, and if "
-                      "they stay, the next client sends them again (same messageIds: Segment drops the copies)",
-                      len(ids), exc)
+            log.error(
+                "spool: %d settled events could not be removed (%s); removal is tried again, and if "
+                "they stay, the next client sends them again (same messageIds: Segment drops the copies)",
+                len(ids),
+                exc,
+            )
 
     def _dead_letter(self, batch: Batch, status: int | None, reason: str) -> None:
         if self.on_dead_letter is None:
@@ -429,8 +439,13 @@ class Client:
         for batch in settled:
             self._hand_off(batch, "left", None, None)
         for batch in in_flight:
-            self._hand_off(batch, "left", None, "client closed while the request was in flight; it may have "
-                           "reached Segment (the same messageIds make a resend safe)")
+            self._hand_off(
+                batch,
+                "left",
+                None,
+                "client closed while the request was in flight; it may have "
+                "reached Segment (the same messageIds make a resend safe)",
+            )
         self._pool.join(1.0 if deadline is None else max(deadline - time.monotonic(), 1.0))
         if self._recovery is not None:
             self._recovery.join(1.0)
