@@ -259,7 +259,9 @@ class Dispatcher:
                     if self._idle_workers:
                         self._work.notify()  # the next due batch, or the timer duty
                     elif self._workers < self.max_workers and self._grow is not None:
-                        self._workers += 1  # busy: one more thread, up to the ceiling
+                        # Keep one thread idle (up to the ceiling): it watches the timers and
+                        # takes the next batch at once, whatever the busy ones wait for.
+                        self._workers += 1
                         self._grow()
                     return taken
                 self._idle_workers += 1

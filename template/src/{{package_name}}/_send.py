@@ -82,6 +82,8 @@ def attempt(transport: Transport, url: str, batch: Batch, write_key: str, *, slo
     try:
         response = transport.post(url, batch.body(), headers, on_sent=on_sent)
     except NETWORK_ERRORS as exc:
+        if slot is not None:  # part of it may have reached the server: count it
+            slot.sent()
         result = Attempt(None, None, f"network error {type(exc).__name__}")
     else:
         body = redact(response.text, write_key)[:REASON_BODY_CHARS]

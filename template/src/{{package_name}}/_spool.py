@@ -117,22 +117,25 @@ class Spool:
                 raise
             self._conn.execute("COMMIT")
 
-    def leftovers(self, page: int = PAGE_ROWS) -> Iterator[tuple[int, str, str, bytes]]:
-        """Yield ``(id, write_key, region, body)`` of the events stored before this call.
-
-        Rows are read ``page`` at a time, oldest first; events added after the call (by
-        this client) are not yielded.
-        """
+    def last_id(self) -> int:
+        """Return the id of the newest stored event (0 when empty)."""
         with self._lock:
-            last = int(self._conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0])
+            return int(self._conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0])
+
+    def leftovers(self, upto: int, page: int = PAGE_ROWS) -> Iterator[tuple[int, str, str, bytes]]:
+        """Yield ``(id, write_key, region, body)`` of the events with ids up to ``upto``.
+
+        Rows are read ``page`` at a time, oldest first, so a large spool is never loaded
+        at once; events added later (ids above ``upto``) are not yielded.
+        """
         after = 0
-        while after < last:
+        while after < upto:
             with self._lock:
                 if self._closed:
                     return
                 rows = self._conn.execute(
                     "SELECT id, write_key, region, body FROM events WHERE id > ? AND id <= ? ORDER BY id LIMIT ?",
-                    (after, last, page),
+                    (after, upto, page),
                 ).fetchall()
             if not rows:
                 return
@@ -140,10 +143,13 @@ class Spool:
                 yield row_id, write_key, region, bytes(body)
             after = rows[-1][0]
 
-    def count(self) -> int:
-        """Return how many events are stored."""
+    def count(self, first: int = 0, last: int | None = None) -> int:
+        """Return how many events are stored (with ids from ``first`` to ``last``, if given)."""
         with self._lock:
-            return int(self._conn.execute("SELECT count(*) FROM events").fetchone()[0])
+            row = self._conn.execute(
+                "SELECT count(*) FROM events WHERE id >= ? AND (? IS NULL OR id <= ?)", (first, last, last)
+            ).fetchone()
+        return int(row[0])
 
     def reopen_after_fork(self) -> None:
         """Give a forked child its own connection (SQLite connections must not cross a fork).

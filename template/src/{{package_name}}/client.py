@@ -46,6 +46,7 @@ What it does for you:
 from __future__ import annotations
 
 import atexit
+import itertools
 import json
 import logging
 import math
@@ -54,7 +55,7 @@ import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -182,6 +183,8 @@ class Client:
         self._spool_closing = False
         self._unforgotten: list[int] = []  # settled spool rows a failed delete left behind
         self._recovery: threading.Thread | None = None
+        self._unloaded_from: int | None = None  # the first spool row recovery has not queued
+        self._recovery_last = 0
         self._spool = None if spool_path is None else Spool(spool_path)
         self._build_engine()
         if self._spool is not None:
@@ -340,33 +343,37 @@ class Client:
         # What fits in the buffer now is queued before __init__ returns; the rest follows
         # from a thread, page by page, as room frees up.
         assert self._spool is not None
-        rows = self._spool.leftovers()
+        self._recovery_last = self._spool.last_id()
+        rows = self._spool.leftovers(upto=self._recovery_last)
         count = 0
-        for row_id, write_key, region, data in rows:
-            if self._dispatcher.reserve(len(data), block=False) is None:
+        for row in rows:
+            if self._dispatcher.reserve(len(row[3]), block=False) is None:
+                self._unloaded_from = row[0]
                 self._recovery = threading.Thread(
                     target=self._recover_rest,
-                    args=(rows, (row_id, write_key, region, data)),
+                    args=(itertools.chain([row], rows),),
                     name="segment-source-spool-recovery",
                     daemon=True,
                 )
                 self._recovery.start()
                 break
-            self._dispatcher.put((write_key, region), data, row_id, recovered=True)
+            self._dispatcher.put((row[1], row[2]), row[3], row[0], recovered=True)
             count += 1
         if count:
             log.info("spool: events left by an earlier run are queued again (%d so far)", count)
 
-    def _recover_rest(self, rows: Any, first: tuple[int, str, str, bytes]) -> None:
+    def _recover_rest(self, rows: Iterator[tuple[int, str, str, bytes]]) -> None:
         try:
-            for row_id, write_key, region, data in [first]:
-                self._dispatcher.reserve(len(data))
-                self._dispatcher.put((write_key, region), data, row_id, recovered=True)
             for row_id, write_key, region, data in rows:
+                self._unloaded_from = row_id
                 self._dispatcher.reserve(len(data))
                 self._dispatcher.put((write_key, region), data, row_id, recovered=True)
+            self._unloaded_from = None
         except ClientClosed:
-            pass  # closed meanwhile: the rest stays in the spool for the next client
+            log.error(
+                "spool: closed before every event of an earlier run was queued again; the rest stays in the "
+                "spool for the next client"
+            )
         except (sqlite3.Error, SourceError):
             log.exception("spool: recovery stopped; the rest stays in the spool for the next client")
 
@@ -425,6 +432,8 @@ class Client:
         self._closed = True
         _LIVE.discard(self)
         dispatcher = self._dispatcher
+        if self._recovery is not None:  # the spool's rest is queued as room frees up
+            self._recovery.join(None if deadline is None else max(deadline - time.monotonic(), 0.0))
         dispatcher.close()
         dispatcher.flush(timeout)
         counter = self._left_counter()
@@ -450,6 +459,8 @@ class Client:
         if self._recovery is not None:
             self._recovery.join(1.0)
         left = dispatcher.left_events()
+        if self._unloaded_from is not None and self._spool is not None:  # recovery did not finish
+            left += self._spool.count(self._unloaded_from, self._recovery_last)
         if self._spool is not None:
             if left:
                 log.error("close: %d events undelivered; kept in the spool for the next client", left)
