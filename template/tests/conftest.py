@@ -20,7 +20,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Union
+from typing import Any
 
 import pytest
 
@@ -43,7 +43,7 @@ class Reply:
     body: str | None = None
 
 
-Answer = Union[int, Reply, str]
+Answer = int | Reply | str
 
 
 @dataclass
@@ -109,6 +109,25 @@ class FakeAPI:
             time.sleep(0.01)
 
 
+# Arrival times come from the kernel: the time the first byte of a request was received,
+# not the time a handler thread got the CPU (on a busy machine that can be 100 ms later
+# for one request and not for the next, which bunches arrivals up).
+_SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+
+
+def _arrival(sock: socket.socket) -> float:
+    """Wait for the next request on ``sock``; return its arrival on the monotonic clock."""
+    try:
+        _, ancillary, _, _ = sock.recvmsg(1, socket.CMSG_SPACE(16), socket.MSG_PEEK)
+    except OSError:
+        return time.monotonic()
+    for level, kind, value in ancillary:
+        if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS:
+            seconds, nanos = struct.unpack("qq", value[:16])
+            return seconds + nanos / 1e9 - time.time() + time.monotonic()
+    return time.monotonic()
+
+
 def _serve(api_factory: Callable[[str], FakeAPI]) -> tuple[FakeAPI, Callable[[], None]]:
     holder: list[FakeAPI] = []
     lock = threading.Lock()
@@ -117,8 +136,16 @@ def _serve(api_factory: Callable[[str], FakeAPI]) -> tuple[FakeAPI, Callable[[],
         disable_nagle_algorithm = True  # keep-alive replies otherwise stall ~40 ms each
         protocol_version = "HTTP/1.1"
 
+        def setup(self) -> None:
+            super().setup()
+            self.connection.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
+
+        def handle_one_request(self) -> None:
+            self.arrived = _arrival(self.connection)
+            super().handle_one_request()
+
         def do_POST(self) -> None:
-            at = time.monotonic()
+            at = self.arrived
             api = holder[0]
             raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             with lock:
