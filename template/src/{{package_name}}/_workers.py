@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 
 from ._batcher import Batch
-from ._dispatch import RETIRE, Dispatcher
+from ._dispatch import Dispatcher
 from ._keys import key_id
 from ._ratelimit import Slot
 from ._retry import RetryPolicy
@@ -84,9 +84,9 @@ class WorkerPool:
         try:
             while True:
                 taken = self._dispatcher.next_batch()
-                if taken is None or taken == RETIRE:
+                if not isinstance(taken, tuple):  # None: stop; RETIRE: idle and not needed
                     return
-                batch, slot = taken  # type: ignore[misc]
+                batch, slot = taken
                 try:
                     self._send(batch, slot)
                 except Exception as exc:  # a bug must not kill the worker nor lose the batch

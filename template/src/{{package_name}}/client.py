@@ -56,7 +56,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from . import spec
@@ -72,6 +72,9 @@ from .customer import Customer
 from .errors import ClientClosed, DeliveryTimeout, EventRejected, SourceError
 from .naming import naming_problems
 from .regions import checked_override, endpoint_for
+
+if TYPE_CHECKING:
+    from typing_extensions import Self  # typing.Self from Python 3.11
 
 log = logging.getLogger(__name__.rpartition(".")[0])
 
@@ -257,7 +260,7 @@ class Client:
         """Return a snapshot of the counters (accepted, sent, retried, dead-lettered, queued...)."""
         return self._dispatcher.stats()
 
-    def __enter__(self) -> Client:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
