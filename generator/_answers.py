@@ -15,11 +15,13 @@ import jinja2
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from . import _rules
+from . import _paths, _rules, _safe_yaml, _segment
 from ._template_files import template_root
-from .errors import AnswerError, GeneratorError
+from .errors import AnswerError, GeneratorError, printable, show
 
 Answers = dict[str, Any]
+# An answers file is a dozen short lines; anything near this size is not one.
+MAX_DATA_FILE_BYTES = 256 * 1024
 
 
 @cache
@@ -40,7 +42,9 @@ def default_for(key: str, answers: Mapping[str, Any]) -> Any:
         return _rules.suggest_slug(name) if isinstance(name, str) else None
     default = questions()[key].get("default")
     if isinstance(default, str) and "{{" in default:
-        return jinja2.Environment().from_string(default).render(**answers)
+        # The same context copier gives the template: the answers plus Segment's data.
+        rendered = jinja2.Environment().from_string(default).render(segment=_segment.data(), **answers)
+        return YAML(typ="safe").load(rendered) if rendered.startswith("[") else rendered
     return default
 
 
@@ -59,27 +63,33 @@ def parse_data_pairs(pairs: Iterable[str]) -> Answers:
         key = key.strip()
         if value.startswith("["):
             try:
-                value = YAML(typ="safe").load(value)
-            except YAMLError as exc:
-                raise AnswerError(key, value, "is not a YAML list", "write e.g. [us, eu]") from exc
+                value = _safe_yaml.load(value, f"--data {key}")
+            except YAMLError:
+                raise AnswerError(key, value, "is not a YAML list", "write e.g. [us, eu]") from None
         answers[key] = value
     return answers
 
 
 def load_data_file(path: Path) -> Answers:
-    """Read answers from a YAML file (a mapping of answer keys)."""
+    """Read answers from a YAML file (a mapping of answer keys).
+
+    The file is hostile until read: a regular file of at most :data:`MAX_DATA_FILE_BYTES`,
+    UTF-8 text, and YAML whose aliases stay small (see :mod:`generator._safe_yaml`).
+    """
+    shown = show(str(path))
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise GeneratorError(f"--data-file `{path}` cannot be read: {exc.strerror}", "give the path of a YAML answers file") from None
+        text = _paths.read_text(path, "--data-file", MAX_DATA_FILE_BYTES)
+    except FileNotFoundError:
+        raise GeneratorError(f"--data-file {shown} cannot be read: it does not exist", "give the path of a YAML answers file") from None
     try:
-        loaded = YAML(typ="safe").load(text)
+        loaded = _safe_yaml.load(text, f"--data-file {shown}")
     except YAMLError as exc:
-        raise GeneratorError(f"--data-file `{path}` is not valid YAML: {exc}", "fix the YAML, e.g. `slug: acme-mail`") from None
+        raise GeneratorError(f"--data-file {shown} is not valid YAML: {printable(str(exc))[:400]}",
+                             "fix the YAML, e.g. `slug: acme-mail`") from None
     if loaded is None:
         return {}
-    if not isinstance(loaded, dict):
-        raise GeneratorError(f"--data-file `{path}` is not a mapping of answers", "write one `key: value` per line")
+    if not isinstance(loaded, dict) or not all(isinstance(key, str) for key in loaded):
+        raise GeneratorError(f"--data-file {shown} is not a mapping of answers", "write one `key: value` per line")
     # copier's own answers file carries _src_path, _commit, ...: accept it as input too.
     return {str(k): v for k, v in loaded.items() if not str(k).startswith("_")}
 

@@ -9,11 +9,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import _answers
+from . import _answers, _git, _update
 from ._about import __version__
 from ._debugger import _command as _debugger_command
 from ._generate import Result, generate
-from .errors import GeneratorError, MissingAnswersError
+from .errors import GeneratorError, MissingAnswersError, printable
 
 
 def _interactive() -> bool:
@@ -50,11 +50,19 @@ def _gather(args: argparse.Namespace) -> dict[str, object]:
 
 def _next_steps(result: Result) -> str:
     package = next(f.split("/")[1] for f in result.files if f.startswith("src/") and f.endswith("/cli.py"))
-    return "\n".join([
-        f"Created the {result.answers['integration_name']} source in {result.path} ({len(result.files)} files"
+    path = result.path.resolve()
+    lines = [
+        f"Created the {result.answers['integration_name']} source in {path} ({len(result.files)} files"
         + (", first commit made)" if result.committed else ")"),
+    ]
+    enclosing = _git.enclosing_work_tree(path)
+    if enclosing is not None:
+        lines.append(f"  note: it sits inside the git work tree {enclosing}, which lists it as untracked; move it "
+                     f"elsewhere or add /{path.relative_to(enclosing).as_posix()}/ to that repository's .gitignore")
+    return "\n".join([
+        *lines,
         "Next steps:",
-        f"  cd {shlex.quote(str(result.path))}",
+        f"  cd {shlex.quote(str(path))}",
         "  pip install -e '.[test]' && pytest",
         f"  segment-source debugger --integration {result.answers['slug']}   # in another terminal",
         f"  SEGMENT_WRITE_KEY=test-key python -m {package} --endpoint http://127.0.0.1:8765",
@@ -80,7 +88,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from ._check import check
 
     report = check(args.project)
-    print(report.to_json() if args.json else report.to_text())
+    # The report quotes the project's files, which anyone may have edited: no raw escapes.
+    print(report.to_json() if args.json else printable(report.to_text(), keep=chr(10)))
     return report.exit_code
 
 
@@ -112,19 +121,27 @@ def _add_check_and_docs(commands: argparse._SubParsersAction[argparse.ArgumentPa
     docs.set_defaults(run=_cmd_docs)
 
 
-def _cmd_update(args: argparse.Namespace) -> int:
-    from . import _update  # packaging and copier load only for this command
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
+
+def _print_check(info: _update.UpdateCheck, as_json: bool) -> int:
+    if as_json:
+        print(json.dumps(info.as_dict()))
+    elif info.project_newer:
+        print(f"{info.project}: template v{info.current_version} is newer than this segment-source "
+              f"({info.latest_version}); upgrade segment-source to {info.current_version} or later to update it")
+    elif info.update_available:
+        print(f"{info.project}: template v{info.current_version}; v{info.latest_version} is available "
+              "(run segment-source update)")
+    else:
+        print(f"{info.project}: template v{info.current_version} is up to date (segment-source {info.latest_version})")
+    return info.exit_code
+
+
+def _cmd_update(args: argparse.Namespace) -> int:
     if args.check:
-        info = _update.check_update(args.project)
-        if args.json:
-            print(json.dumps(info.as_dict()))
-        elif info.update_available:
-            print(f"{info.project}: template v{info.current_version}; v{info.latest_version} is available "
-                  "(run segment-source update)")
-        else:
-            print(f"{info.project}: template v{info.current_version} is up to date (segment-source {info.latest_version})")
-        return 0
+        return _print_check(_update.check_update(args.project), args.json)
     data = _answer_flags(args)
     missing = _update.missing_answers(args.project, data)
     if missing and _interactive():
@@ -137,19 +154,22 @@ def _cmd_update(args: argparse.Namespace) -> int:
         return 0
     verb = "Would update" if result.pretend else "Updated"
     print(f"{verb} {result.project} from template v{result.from_version} to v{result.to_version} "
-          f"({len(result.changed)} files changed)")
+          f"({_count(len(result.changed), 'file')} changed)")
     for migration in result.migrations:
         print(f"  migrated {migration}")
     if result.diffstat:
         print(result.diffstat.rstrip())
     unresolved = [*result.conflicts, *result.rejects]
+    unresolved += [c.path for c in result.carried if c.new_path is None and c.path not in unresolved]
+    notes = "".join(f"\n  {carried.describe()}" for carried in result.carried)
     if result.pretend:
         if unresolved:
-            print("Would conflict: " + ", ".join(unresolved))
+            print("Would conflict: " + ", ".join(unresolved) + notes)
         return 0
     if unresolved:
-        print(f"error: {len(unresolved)} conflicts remain: {', '.join(unresolved)}\n"
-              "  hint: resolve the <<<<<<< / >>>>>>> blocks (and any .rej hunks), `git add` the files, then commit",
+        print(f"error: {_count(len(unresolved), 'conflict')} to resolve: {', '.join(unresolved)}{notes}\n"
+              "  hint: resolve the <<<<<<< / >>>>>>> blocks (and any .rej hunks), review each carried-over file, "
+              "then `git add` each file (or `git rm` a deleted one you do not want) and commit",
               file=sys.stderr)
         return 1
     print("Review the changes with `git diff`, then commit them.")
@@ -180,11 +200,14 @@ def _parser() -> argparse.ArgumentParser:
                                  description=(
         "Update a generated project to the template of this segment-source version with copier's "
         "three-way merge. The project must be a clean git work tree; conflicts are written inline "
-        "and make the command exit 1. Without a terminal, answer new questions with --data."))
+        "and make the command exit 1, as do your edits to files the new template renamed (carried "
+        "to the new path) or deleted (kept); confirm each with `git add`. Without a terminal, "
+        "answer new questions with --data."))
     update.add_argument("project", nargs="?", default=".", help="the project's directory (default: .)")
     _add_answer_flags(update, "an answer to a question this version adds")
     update.add_argument("--pretend", action="store_true", help="show what would change; touch nothing")
-    update.add_argument("--check", action="store_true", help="only say whether a newer template is available")
+    update.add_argument("--check", action="store_true", help=("only compare versions: exit 0 up to date, 2 update available, "
+                              "1 project newer than this segment-source"))
     update.add_argument("--json", action="store_true", help="with --check: print JSON")
     update.set_defaults(run=_cmd_update)
 
@@ -198,7 +221,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.run(args)
     except GeneratorError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        # The one place errors reach the terminal: whatever a message quotes, no raw escape.
+        print(f"error: {printable(str(exc), keep=chr(10))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("aborted; nothing was written", file=sys.stderr)

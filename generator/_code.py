@@ -11,15 +11,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import _segment
+from . import _paths, _segment
 from ._project import Project
+from .errors import GeneratorError
 
 
 def parse(path: Path) -> ast.Module | None:
     """The module's syntax tree, or None when it is missing or does not parse."""
     try:
-        return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    except (OSError, SyntaxError, ValueError):
+        return ast.parse(_paths.read_text(path, "a Python file"), filename=str(path))
+    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError, GeneratorError):
         return None
 
 
@@ -63,15 +64,27 @@ def _trailing_comment(lines: list[str], lineno: int) -> str:
     return line.split("#", 1)[1].strip() if "#" in line else ""
 
 
+def _context_fields(node: ast.ClassDef) -> set[str]:
+    """The fields a builder sends in ``context`` (its ``context_paths``), not as properties."""
+    for stmt in node.body:
+        if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.target.id == "context_paths" and stmt.value:
+            try:
+                return {str(pair[0]) for pair in ast.literal_eval(stmt.value)}
+            except (ValueError, TypeError, IndexError):
+                return set()
+    return set()
+
+
 def _builder(node: ast.ClassDef, lines: list[str]) -> tuple[str | None, list[str], list[str]]:
     name, props, docs = None, [], []
+    in_context = _context_fields(node)
     for stmt in node.body:
         if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
             field = stmt.target.id
             if field == "spec_name":
                 if isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str):
                     name = stmt.value.value
-            elif field != "extra" and not field.startswith("_"):
+            elif field not in ("extra", "context_paths") and field not in in_context and not field.startswith("_"):
                 props.append(field)
                 docs.append(_trailing_comment(lines, stmt.lineno))
         elif (
@@ -92,8 +105,10 @@ def event_definitions(project: Project) -> list[EventDefinition]:
     """
     found: list[EventDefinition] = []
     events_py = project.package_dir / "events.py" if project.package_dir else None
+    if events_py and not _paths.within(project.root, events_py):
+        events_py = None  # a symlink out of the project: not the partner's code
     tree = parse(events_py) if events_py else None
-    lines = events_py.read_text(encoding="utf-8").splitlines() if tree and events_py else []
+    lines = _paths.read_text(events_py, "events.py").splitlines() if tree and events_py else []
     for node in tree.body if tree else []:
         if isinstance(node, ast.ClassDef):
             name, props, docs = _builder(node, lines)

@@ -15,32 +15,64 @@ from __future__ import annotations
 import difflib
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import jinja2
 
-from . import _code, _metadata, _rules
+from . import _code, _metadata, _page_facts, _paths, _rules
 from ._project import Project
 from ._template_files import template_root
-from .errors import GeneratorError
+from .errors import GeneratorError, show
 
 PAGE_TEMPLATE = "docs_templates/source-page.md.jinja"
+MARKDOWN_MACROS = "docs_templates/markdown.jinja"
 _REGION_RE = re.compile(
     r"(?P<begin><!-- segment-source:begin (?P<name>[a-z_]+) -->\n)(?P<body>.*?)(?P<end><!-- segment-source:end (?P=name) -->)",
     re.DOTALL,
 )
 
 
-def render_page(project: Project) -> str:
-    """Render the page from the project's catalog with plain Jinja (no copier needed)."""
-    env = jinja2.Environment(
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(template_root())),
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
         autoescape=False,
     )
-    context = {**project.docs_context(), "custom_events": _code.custom_events(project)}
+
+
+def markdown_text(value: str) -> str:
+    """``value`` as the page writes it: escaped by ``docs_templates/markdown.jinja``'s ``text``.
+
+    The page escapes every answer (HTML, Liquid, Markdown); whoever looks for an answer
+    in the page looks for this form.
+    """
+    return str(_environment().get_template(MARKDOWN_MACROS).module.text(value))  # type: ignore[attr-defined]
+
+
+def markdown_url(value: str) -> str:
+    """``value`` as the page writes it in a link target (``markdown.jinja``'s ``url``)."""
+    return str(_environment().get_template(MARKDOWN_MACROS).module.url(value))  # type: ignore[attr-defined]
+
+
+def render_page(project: Project, facts: Mapping[str, str] | None = None) -> str:
+    """Render the page from the project's catalog with plain Jinja (no copier needed).
+
+    Args:
+        project: The project.
+        facts: Values to use instead of the catalog's (see :func:`sync_facts`).
+    """
+    env = _environment()
+    context = {
+        **project.docs_context(),
+        "description": str(project.meta("description", "description") or ""),
+        **(facts or {}),
+        "custom_events": _code.custom_events(project),
+    }
     return env.get_template(PAGE_TEMPLATE).render(**context)
 
 
@@ -86,15 +118,24 @@ class PageUpdate:
     changed: tuple[str, ...]
     missing: tuple[str, ...]
     diff: str
+    facts: tuple[str, ...] = ()
+    unnamed: tuple[str, ...] = ()
 
     def summary(self) -> str:
         """One or two lines telling the user what happened to the page."""
         if self.created:
             line = f"wrote {self.path}"
-        elif self.changed:
-            line = f"updated {self.path}: regenerated {', '.join(self.changed)}; the rest of the page is kept"
+        elif self.changed or self.facts:
+            done = [f"regenerated {', '.join(self.changed)}"] if self.changed else []
+            done += [f"rewrote the lines naming its {', '.join(self.facts)}"] if self.facts else []
+            line = f"updated {self.path}: {'; '.join(done)}; the rest of the page is kept"
         else:
             line = f"{self.path} is up to date"
+        for fact in self.unnamed:
+            line += (
+                f"\n  note: the intro no longer names the catalog's {fact} (its sentence was reworded), "
+                "so `segment-source check` will ask for it; name it in the intro"
+            )
         if self.missing:
             names = ", ".join(self.missing)
             line += (
@@ -112,21 +153,31 @@ class DocsResult:
     export: PageUpdate | None
 
 
-def _refresh(path: Path, rendered: str, label: str) -> PageUpdate:
-    if not path.exists():
+def _write(path: Path, text: str) -> None:
+    try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(rendered, encoding="utf-8")
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise GeneratorError(f"cannot write {show(str(path))}: {exc.strerror}", "check the folder's permissions, then run again") from None
+
+
+def _refresh(path: Path, rendered: str, label: str, project: Project) -> PageUpdate:
+    # `path` came through _paths.inside: it stays in its root, symlinks resolved.
+    if not path.exists():
+        _write(path, rendered)
         return PageUpdate(path, True, (), (), unified_diff("", rendered, "/dev/null", label))
-    current = path.read_text(encoding="utf-8")
+    current = _paths.read_text(path, "the docs page")
     if not generated_regions(current):
         raise GeneratorError(
             f"`{path}` has no `segment-source:begin/end` markers, so it is all hand-written and is left alone",
             "add the markers around the tables to have them generated, or move the file away to get a fresh page",
         )
     merged, changed, missing = merge(current, rendered)
-    if changed:
-        path.write_text(merged, encoding="utf-8")
-    return PageUpdate(path, False, tuple(changed), tuple(missing), unified_diff(current, merged, label, label))
+    merged, facts, unnamed = _page_facts.sync_facts(merged, project, render_page)
+    if merged != current:
+        _write(path, merged)
+    diff = unified_diff(current, merged, label, label)
+    return PageUpdate(path, False, tuple(changed), tuple(missing), diff, tuple(facts), tuple(unnamed))
 
 
 def render_docs(project: str | os.PathLike[str] | None = None, export: str | os.PathLike[str] | None = None) -> DocsResult:
@@ -142,14 +193,16 @@ def render_docs(project: str | os.PathLike[str] | None = None, export: str | os.
         A :class:`DocsResult` naming what changed.
 
     Raises:
-        GeneratorError: not a project, an invalid slug, or a page without markers.
+        GeneratorError: not a project, an invalid slug, a page without markers, or a page
+            path (from ``catalog/metadata.yml``) that leads out of the project.
     """
     proj = Project.load(project)
     # The slug becomes a path: refuse a bad one before anything is written.
     relative = _metadata.docs_path(_rules.slug(proj.slug)) if export is not None else ""
     rendered = render_page(proj)
-    page = _refresh(proj.docs_page, rendered, proj.docs_page.relative_to(proj.root).as_posix())
+    page = _refresh(proj.docs_page, rendered, proj.docs_page.relative_to(proj.root).as_posix(), proj)
     exported = None
     if export is not None:
-        exported = _refresh(Path(export) / relative, page.path.read_text(encoding="utf-8"), relative)
+        target = _paths.inside(Path(export), relative, "the exported page")
+        exported = _refresh(target, _paths.read_text(page.path, "the docs page"), relative, proj)
     return DocsResult(page, exported)

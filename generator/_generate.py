@@ -12,7 +12,7 @@ from typing import Any
 
 from . import _answers, _git, _metadata, _source
 from ._about import __version__
-from .errors import AnswerError, DestinationError, MissingAnswersError
+from .errors import AnswerError, DestinationError, MissingAnswersError, show
 
 
 @dataclass(frozen=True)
@@ -34,11 +34,18 @@ def _listing(root: Path) -> tuple[str, ...]:
 
 
 def _check_destination(dst: Path, overwrite: bool) -> None:
+    if dst.is_symlink():
+        target = os.readlink(dst)
+        state = "" if dst.exists() else ", which points nowhere"
+        raise DestinationError(
+            f"destination {show(str(dst))} is a symbolic link (to {show(target)}{state})",
+            "give the real directory path, or a new one; a link is never written through",
+        )
     if dst.exists() and not dst.is_dir():
-        raise DestinationError(f"destination `{dst}` is a file", "give a directory path that does not exist yet")
+        raise DestinationError(f"destination {show(str(dst))} is a file", "give a directory path that does not exist yet")
     if dst.is_dir() and any(dst.iterdir()) and not overwrite:
         raise DestinationError(
-            f"destination `{dst}` is not empty",
+            f"destination {show(str(dst))} is not empty",
             "choose a new directory, or pass --force to write into it (files the template owns are replaced)",
         )
 
@@ -70,19 +77,47 @@ def _existing_ancestor(path: Path) -> Path:
     return path
 
 
+def _plan(staging: Path, dst: Path, relative: Path = Path()) -> list[tuple[Path, Path]]:
+    """The moves that put ``staging`` into an existing ``dst``: (staged path, target path).
+
+    A staged directory whose target is a real directory is merged into it, entry by entry;
+    anything else (a file, a symlink, a directory where a file goes) is replaced whole.
+    ``lstat`` only: a symlink in ``dst`` is an entry to replace, never a way in, so
+    nothing is written outside ``dst``.
+    """
+    moves = []
+    for item in sorted((staging / relative).iterdir()):
+        rel = relative / item.name
+        target = dst / rel
+        if item.is_dir() and not item.is_symlink() and target.is_dir() and not target.is_symlink():
+            moves += _plan(staging, dst, rel)
+        else:
+            moves.append((item, target))
+    return moves
+
+
+def _remove(target: Path) -> None:
+    if target.is_symlink() or not target.is_dir():
+        target.unlink(missing_ok=True)
+    else:
+        shutil.rmtree(target)  # a real directory; rmtree unlinks the symlinks inside it
+
+
 def _move_into(staging: Path, dst: Path) -> None:
     if not dst.exists():
         dst.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(staging, dst)  # a rename: staging sits on dst's filesystem
+        os.rename(staging, dst)  # staging sits on dst's filesystem
         return
-    for item in staging.iterdir():
-        target = dst / item.name
-        if target.is_dir() and not target.is_symlink() and item.is_dir():
-            shutil.copytree(item, target, dirs_exist_ok=True)
-        else:
-            if target.is_dir():
-                shutil.rmtree(target)
-            shutil.move(str(item), target)
+    moves = _plan(staging, dst)
+    # Check every move before making the first, so a refusal leaves dst as it was.
+    for _, target in moves:
+        if not os.access(target.parent, os.W_OK | os.X_OK):
+            raise DestinationError(f"cannot write in {show(str(target.parent))}: permission denied",
+                                   "make it writable, or give another destination")
+    for item, target in moves:
+        if target.is_symlink() or target.exists():
+            _remove(target)
+        os.rename(item, target)
 
 
 def generate(
@@ -127,7 +162,12 @@ def generate(
 
     # Render in dst's nearest existing ancestor (its filesystem, so the final move is a
     # rename), and never leave the staging copy behind, whatever fails.
-    staging_root = Path(tempfile.mkdtemp(prefix=".segment-source-", dir=_existing_ancestor(dst.parent)))
+    where = _existing_ancestor(dst.parent)
+    try:
+        staging_root = Path(tempfile.mkdtemp(prefix=".segment-source-", dir=where))
+    except OSError as exc:
+        raise DestinationError(f"cannot write in {show(str(where))}: {exc.strerror}",
+                               "give a destination in a directory you can write to") from None
     try:
         staging = staging_root / "project"
         _render(staging, valid)
@@ -137,7 +177,11 @@ def generate(
         commit = git and not (dst / ".git").exists()
         if commit:
             _git.init_and_commit(staging, f"Generate {valid['integration_name']} source (segment-source {__version__})")
-        _move_into(staging, dst)
+        try:
+            _move_into(staging, dst)
+        except OSError as exc:
+            raise DestinationError(f"cannot write {show(str(exc.filename or dst))}: {exc.strerror}",
+                                   "check the destination's permissions and free space, then run again") from None
         return Result(dst, valid, files, committed=commit)
     finally:
         shutil.rmtree(staging_root, ignore_errors=True)

@@ -15,7 +15,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString as Q
 
-from . import _segment
+from . import _paths, _safe_yaml, _segment
 
 METADATA_PATH = Path("catalog") / "metadata.yml"
 # Values Segment's reviewers need that the generator cannot know; `check` flags them.
@@ -30,6 +30,19 @@ HEADER = (
 def docs_path(slug: str) -> str:
     """Where the page goes in a pull request to Segment's docs repository."""
     return f"src/connections/sources/catalog/cloud-apps/{slug}/index.md"
+
+
+def segment_docs_url(slug: str) -> str:
+    """Where Segment publishes that page (segment-docs ``sources.yml`` ``url`` of cloud apps)."""
+    return f"https://segment.com/docs/connections/sources/catalog/cloud-apps/{slug}/"
+
+
+# The Public Beta Checklist's three docs links: key under `docs`, and what it is.
+DOCS_LINKS = {
+    "partner_docs_url": "your own docs page about the Segment integration",
+    "segment_docs_url": "Segment's docs page about the source",
+    "catalog_url": "the source's page in Segment's public catalog (https://segment.com/catalog/)",
+}
 
 
 def _map(items: list[tuple[str, Any, str | None]]) -> CommentedMap:
@@ -53,7 +66,7 @@ def build(answers: Mapping[str, Any]) -> CommentedMap:
         ("categories", _map([
             ("primary", Q(primary), None),
             ("secondary", Q(rest[0]) if rest else None, "optional"),
-        ]), "from Segment's partner categories"),
+        ]), "Segment's source categories, spelled as Segment does"),
         ("regions", _map([(key, Q(regions[key]["endpoint"]), regions[key]["label"]) for key in answers["regions"]]),
          "each supported region and its HTTP API endpoint"),
         ("logo", Q("catalog/logo.svg"), "SVG with the company name, horizontal"),
@@ -64,7 +77,10 @@ def build(answers: Mapping[str, Any]) -> CommentedMap:
         ("docs", _map([
             ("page", Q("docs/segment-source.md"), "rendered from docs_templates/"),
             ("segment_docs_path", Q(docs_path(answers["slug"])), "where a pull request to segment-docs puts it"),
-        ]), "the Segment docs page"),
+            ("partner_docs_url", Q(PLACEHOLDER), "https URL of " + DOCS_LINKS["partner_docs_url"]),
+            ("segment_docs_url", Q(segment_docs_url(answers["slug"])), "where Segment publishes the page above"),
+            ("catalog_url", Q(PLACEHOLDER), "https URL of " + DOCS_LINKS["catalog_url"] + ", once listed"),
+        ]), "the Segment docs page and the docs links Segment's review asks for"),
         ("test_account", _map([
             ("username", Q(PLACEHOLDER), "an account Segment's QA can log in with"),
             ("password", Q(PLACEHOLDER), "how QA gets it, e.g. `sent through the Developer Portal`; never the password itself"),
@@ -98,5 +114,16 @@ def write(project: Path, answers: Mapping[str, Any]) -> Path:
 
 
 def read(project: Path) -> Any:
-    """Read a project's catalog entry back (round-trip, comments kept)."""
-    return _yaml().load((project / METADATA_PATH).read_text(encoding="utf-8"))
+    """Read a project's catalog entry back (round-trip, comments kept).
+
+    The file is read within bounds and must lie inside ``project`` (see :mod:`generator._paths`).
+
+    Raises:
+        generator.errors.GeneratorError: the file leaves the project, is not a small regular
+            text file, or its YAML aliases expand too far.
+        ruamel.yaml.error.YAMLError: the file is not valid YAML.
+    """
+    name = METADATA_PATH.as_posix()
+    text = _paths.read_text(_paths.inside(project, METADATA_PATH, name), name)
+    _safe_yaml.check_expansion(text, name)
+    return _yaml().load(text)

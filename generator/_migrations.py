@@ -1,4 +1,4 @@
-"""Migrations: what moves a project along when a template version renames an answer.
+"""Migrations: what moves a project along when a template version renames an answer or a file.
 
 Why Python and not copier's ``_migrations``: copier migrations are shell tasks, so they
 need ``--trust``/``unsafe=True`` and run with full rights (copier-notes §4, gotcha 6),
@@ -10,6 +10,11 @@ An answer rename keeps the old key next to the new one. Copier re-renders the *o
 version from the answers file to compute the user's edits, and that render still needs the
 old key; the new version only asks the new key, and copier drops the old one from the
 answers file it writes (it keeps declared questions only), so nothing is left behind.
+
+A file rename is declared for ``update`` to carry the user's edits to the new path
+(``_carry``); without a declaration it is still found when the contents are alike, so
+declare the renames that also rewrite the file. Paths are relative to the project; ``*``
+stands for one path segment (``src/*/delivery.py`` -> ``src/*/sending.py``).
 
 Plain ``copier update`` does not run these migrations; ``segment-source update`` does.
 """
@@ -32,6 +37,7 @@ class Migration:
     version: str
     summary: str
     renamed_answers: Mapping[str, str] = field(default_factory=dict)
+    renamed_files: Mapping[str, str] = field(default_factory=dict)
 
 
 #: Every migration, oldest first.
@@ -65,6 +71,18 @@ def renamed(answers: Mapping[str, Any], migrations: Sequence[Migration], questio
         for old, new in migration.renamed_answers.items():
             if old in result and new not in result and new in questions:
                 result[new] = result[old]
+    return result
+
+
+def renamed_files(migrations: Sequence[Migration]) -> dict[str, str]:
+    """The declared file renames of ``migrations`` (oldest first), chains followed to their end."""
+    result: dict[str, str] = {}
+    for migration in migrations:
+        for old, new in migration.renamed_files.items():
+            for start, end in result.items():
+                if end == old:
+                    result[start] = new
+            result.setdefault(old, new)
     return result
 
 

@@ -14,10 +14,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from . import _metadata, _segment
+from . import _metadata, _paths, _safe_yaml, _segment
 from .errors import GeneratorError
 
 ANSWERS_FILE = ".copier-answers.yml"
@@ -59,8 +58,8 @@ class Project:
                 f"`{root}` is not a segment-source project: it has no {' and no '.join(absent)}",
                 _NOT_A_PROJECT_HINT,
             )
-        answers_path = root / ANSWERS_FILE
-        answers = _load_yaml(answers_path, lambda: YAML(typ="safe").load(answers_path.read_text(encoding="utf-8"))) or {}
+        answers_path = _paths.inside(root, ANSWERS_FILE, ANSWERS_FILE)
+        answers = _load_yaml(answers_path, lambda: _safe_yaml.load(_paths.read_text(answers_path, ANSWERS_FILE), ANSWERS_FILE)) or {}
         metadata = _load_yaml(root / _metadata.METADATA_PATH, lambda: _metadata.read(root)) or {}
         for name, loaded in ((ANSWERS_FILE, answers), (_metadata.METADATA_PATH.as_posix(), metadata)):
             if not isinstance(loaded, Mapping):
@@ -93,21 +92,29 @@ class Project:
 
     @property
     def docs_page(self) -> Path:
+        """The Segment page; ``catalog/metadata.yml`` may move it, never out of the project.
+
+        Raises:
+            UnsafePathError: the page path is absolute, or leads out by ``..`` or a symlink.
+        """
         docs = self.metadata.get("docs")
         page = docs.get("page") if isinstance(docs, Mapping) else None
-        return self.root / str(page or DOCS_PAGE)
+        return _paths.inside(self.root, str(page or DOCS_PAGE), f"{_metadata.METADATA_PATH.as_posix()} docs.page")
 
     @cached_property
     def package_dir(self) -> Path | None:
         """``src/<package>``: the directory whose ``spec.py`` the template rendered."""
-        found = sorted(p.parent for p in (self.root / "src").glob("*/spec.py"))
+        found = sorted(p.parent for p in (self.root / "src").glob("*/spec.py") if _paths.within(self.root, p))
         return found[0] if found else None
 
     def source_files(self) -> list[Path]:
         """The package's Python files (empty when there is no package)."""
         if self.package_dir is None:
             return []
-        return sorted(p for p in self.package_dir.rglob("*.py") if "__pycache__" not in p.parts)
+        return sorted(
+            p for p in self.package_dir.rglob("*.py")
+            if "__pycache__" not in p.parts and _paths.is_regular(p) and _paths.within(self.root, p)
+        )
 
     def docs_context(self) -> dict[str, Any]:
         """The values the Segment page template is rendered with."""

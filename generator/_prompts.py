@@ -10,11 +10,18 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import questionary
+from prompt_toolkit.filters import has_validation_error, to_filter
+from prompt_toolkit.layout import ConditionalContainer, Window
 
 from . import _answers, _rules, _segment
 from .errors import AnswerError
 
 NO_SECONDARY = "(no secondary category)"
+# The prompts' own wording where copier.yml's help (which plain `copier copy` shows
+# too) would read oddly inside `segment-source new`.
+_WORDING = {
+    "slug": "Slug (lowercase letters, digits and single hyphens; suggested from the name)",
+}
 
 
 def _validator(rule: Callable[[Any], Any]) -> Callable[[Any], bool | str]:
@@ -29,13 +36,30 @@ def _validator(rule: Callable[[Any], Any]) -> Callable[[Any], bool | str]:
 
 
 def _help(key: str) -> str:
-    return str(_answers.questions()[key].get("help", key))
+    return _WORDING.get(key) or str(_answers.questions()[key].get("help", key))
+
+
+def _wrap_errors(question: questionary.Question) -> questionary.Question:
+    """Let the rule's message wrap onto more lines instead of being cut at the edge.
+
+    prompt_toolkit shows a validation error in a one-line toolbar, which cuts a message
+    longer than the terminal is wide (at 80 columns the slug rule lost its fix).
+    """
+    for container in question.application.layout.walk():
+        if isinstance(container, ConditionalContainer) and container.filter is has_validation_error:
+            window = container.content
+            if isinstance(window, Window):
+                window.height = None  # as many lines as the wrapped message needs
+                window.wrap_lines = to_filter(True)
+                window.dont_extend_height = to_filter(True)
+    return question
 
 
 def _ask_text(key: str, default: Any) -> str:
-    answer: str = questionary.text(
+    question = questionary.text(
         _help(key), default="" if default is None else str(default), validate=_validator(_rules.RULES[key])
-    ).unsafe_ask()
+    )
+    answer: str = _wrap_errors(question).unsafe_ask()
     return answer
 
 
@@ -70,9 +94,10 @@ def _ask_families(default: Any) -> list[str]:
         questionary.Choice(family["title"], value=key, checked=key in chosen)
         for key, family in _segment.families().items()
     ]
-    answer: list[str] = questionary.checkbox(
+    question = questionary.checkbox(
         _help("event_families"), choices=choices, validate=lambda picked: bool(picked) or "choose at least one family"
-    ).unsafe_ask()
+    )
+    answer: list[str] = _wrap_errors(question).unsafe_ask()
     return answer
 
 

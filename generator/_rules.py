@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from slugify import slugify
 
 from . import _segment
-from .errors import AnswerError
+from .errors import AnswerError, printable
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SLUG_LENGTH = (2, 50)
@@ -24,11 +24,56 @@ MAINTAINER_MAX = 100
 # Deliberately plain: a local part, an @, and a dotted domain with a 2+ letter TLD.
 EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}$")
 HOST_LABEL_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$")
+# RFC 3986's unreserved and delimiter characters, minus those that can end a Markdown link
+# or an HTML attribute: ' ( ) * and [ ]; plus % for percent-encoding.
+URL_CHAR_RE = re.compile(r"[A-Za-z0-9\-._~:/?#@!$&+,;=%]")
+URL_RE = re.compile(r"https://[A-Za-z0-9.\-]+(?::[0-9]{1,5})?(?:[/?#][A-Za-z0-9\-._~:/?#@!$&+,;=%]*)?")
 
 
 def suggest_slug(name: str) -> str:
     """Return the slug a name suggests (python-slugify, trimmed to the slug rule)."""
     return slugify(name, max_length=SLUG_LENGTH[1], word_boundary=True)
+
+
+# Characters that draw nothing: Hangul fillers, the Braille blank, invisible marks. Letters
+# or marks by category, so only a list catches them; a name of them looks empty, and one
+# among letters makes two different names look the same.
+INVISIBLE = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u180e\u2800\u3164\uffa0")
+# Categories refused everywhere: controls (NUL, ESC, CR...), format characters (bidi
+# overrides such as U+202E, zero-width ones), line and paragraph separators, surrogates,
+# private-use and unassigned code points.
+_REFUSED_CATEGORIES = {"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"}
+
+
+def _code_point(ch: str) -> str:
+    return f"U+{ord(ch):04X} {unicodedata.name(ch, '')}".rstrip()
+
+
+def safe_text(field: str, value: str, *, newlines: bool = False) -> None:
+    """Refuse characters that hide, reorder or control what a reader sees.
+
+    Args:
+        field: the answer's key, for the error.
+        value: the text.
+        newlines: allow ``\\n`` (a description may have paragraphs).
+
+    Raises:
+        AnswerError: naming the first offending character by code point.
+    """
+    for ch in value:
+        if newlines and ch == "\n":
+            continue
+        category = unicodedata.category(ch)
+        if category == "Cf" and unicodedata.bidirectional(ch) in {"LRE", "RLE", "LRO", "RLO", "PDF", "LRI", "RLI", "FSI", "PDI"}:
+            raise AnswerError(field, value, f"contains a bidirectional control ({_code_point(ch)}) that reorders the text shown",
+                              "type the text without it; plain right-to-left text needs no control characters")
+        if category in _REFUSED_CATEGORIES:
+            what = "a line break" if ch in "\n\r\u2028\u2029\x85" else "an invisible or control character"
+            raise AnswerError(field, value, f"contains {what} ({_code_point(ch)})",
+                              "use printable characters" + ("" if newlines else " on one line"))
+        if ch in INVISIBLE or (category == "Zs" and ch != " "):
+            raise AnswerError(field, value, f"contains a character that shows as blank ({_code_point(ch)})",
+                              "use plain spaces between visible characters")
 
 
 def _text(field: str, value: Any, max_len: int, what: str) -> str:
@@ -39,8 +84,9 @@ def _text(field: str, value: Any, max_len: int, what: str) -> str:
         raise AnswerError(field, value, "is blank", f"give {what}")
     if len(text) > max_len:
         raise AnswerError(field, value, f"is {len(text)} characters long", f"shorten it to at most {max_len}")
-    if any(unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp"} for ch in text):
-        raise AnswerError(field, value, "contains control characters", "use printable characters on one line")
+    safe_text(field, text)
+    if not any(unicodedata.category(ch)[0] in "LN" for ch in text):
+        raise AnswerError(field, value, "has no letter or digit, so it shows as nothing readable", f"give {what}")
     return text
 
 
@@ -56,9 +102,9 @@ def slug(value: Any) -> str:
     if not isinstance(value, str):
         raise AnswerError("slug", value, "is not text", "give a slug such as `acme-mail`")
     low, high = SLUG_LENGTH
-    if not SLUG_RE.match(value) or not low <= len(value) <= high:
+    if not SLUG_RE.fullmatch(value) or not low <= len(value) <= high:
         example = suggest_slug(value) if isinstance(value, str) else ""
-        example = example if SLUG_RE.match(example or "-") and len(example) >= low else "acme-mail"
+        example = example if SLUG_RE.fullmatch(example or "-") and len(example) >= low else "acme-mail"
         raise AnswerError(
             "slug",
             value,
@@ -75,26 +121,37 @@ def description(value: Any) -> str:
     text = value.strip()
     if len(text) > limit:
         raise AnswerError("description", f"{text[:40]}…", f"is {len(text)} characters long", f"shorten it to at most {limit} (Segment's guidance)")
+    safe_text("description", text, newlines=True)
     return text
 
 
 def website(value: Any) -> str:
+    """A plain ``https://host[:port][/path][?query][#fragment]`` URL, ASCII, nothing else.
+
+    The URL is written into Markdown links and HTML attributes: whitespace, quotes, angle
+    brackets, parentheses and backslashes could close them, so none is allowed (a path
+    needing one percent-encodes it), and neither is a user:password@ part.
+    """
     if not isinstance(value, str):
         raise AnswerError("website", value, "is not text", "give an https:// URL such as `https://acme.example`")
     url = value.strip()
-    parts = urlsplit(url)
-    if parts.scheme != "https":
+    if not url.startswith("https://"):
         fix = "https://" + url.split("://", 1)[-1] if "://" in url else "https://" + url
-        raise AnswerError("website", value, "is not an https:// URL", f"use e.g. `{fix}`")
+        raise AnswerError("website", value, "is not an https:// URL", f"use e.g. `{printable(fix)[:80]}`")
+    bad = next((ch for ch in url if not URL_CHAR_RE.fullmatch(ch)), None)
+    if bad is not None:
+        raise AnswerError("website", value, f"contains {_code_point(bad)}, which a plain URL may not hold",
+                          "use a plain URL such as `https://acme.example/path`; percent-encode the character (`%20` for a space) or leave it out")
+    parts = urlsplit(url)  # no [ or ] left, so no "Invalid IPv6 URL" ValueError
     host = parts.hostname or ""
     labels = host.split(".")
-    if len(labels) < 2 or not all(HOST_LABEL_RE.match(label) for label in labels) or " " in url:
+    if "@" in parts.netloc or not URL_RE.fullmatch(url) or len(labels) < 2 or not all(HOST_LABEL_RE.fullmatch(label) for label in labels):
         raise AnswerError("website", value, "is not a valid URL", "use e.g. `https://acme.example`")
     return url
 
 
 def support_email(value: Any) -> str:
-    if not isinstance(value, str) or not EMAIL_RE.match(value.strip()):
+    if not isinstance(value, str) or not EMAIL_RE.fullmatch(value.strip()):
         raise AnswerError("support_email", value, "is not a valid email address", "use e.g. `support@acme.example`")
     return value.strip()
 
@@ -122,9 +179,10 @@ def categories(value: Any) -> list[str]:
         raise AnswerError("categories", value, "must be a primary and an optional different secondary category", "give one or two, e.g. `[Email Marketing, Analytics]`")
     for item in chosen:
         if item not in known:
-            close = [c for c in known if c.lower() == item.lower()]
-            fix = f"use `{close[0]}`" if close else "choose from: " + ", ".join(known)
-            raise AnswerError("categories", item, "is not one of Segment's partner categories", fix)
+            # Spelled another way ("Live chat", "A/B testing"): name Segment's spelling.
+            close = [c for c in known if re.sub(r"[^a-z0-9]", "", c.lower()) == re.sub(r"[^a-z0-9]", "", item.lower())]
+            fix = f"use `{close[0]}`, as Segment spells it" if close else "choose from: " + ", ".join(known)
+            raise AnswerError("categories", item, "is not one of Segment's source categories", fix)
     return chosen
 
 

@@ -19,12 +19,13 @@ from ._template_files import template_root
 
 @dataclass(frozen=True)
 class SpecEvent:
-    """One Spec event of a family, with its exact name and properties."""
+    """One Spec event of a family, with its exact name, properties and context fields."""
 
     name: str
     description: str
     properties: tuple[str, ...]
     family: str
+    context: tuple[str, ...] = ()  # dotted, e.g. ``context.groupId``
 
 
 @cache
@@ -36,7 +37,7 @@ def data() -> dict[str, Any]:
 
 
 def categories() -> tuple[str, ...]:
-    """Segment's partner catalog categories."""
+    """Segment's source categories that a cloud-app source can choose, spelled as Segment does."""
     return tuple(data()["categories"])
 
 
@@ -59,15 +60,20 @@ def spec_events(family_keys: list[str] | tuple[str, ...] | None = None) -> list[
     """Return the Spec events of the given families (all families when None)."""
     chosen = families() if family_keys is None else {k: families()[k] for k in family_keys}
     return [
-        SpecEvent(e["name"], e["description"], tuple(e["properties"]), key)
+        SpecEvent(e["name"], e["description"], tuple(e["properties"]), key, tuple(e.get("context") or ()))
         for key, family in chosen.items()
         for e in family["events"]
     ]
 
 
 def lookalikes() -> dict[str, str]:
-    """Known wrong event names -> the Spec name to send instead."""
-    return dict(data()["lookalikes"])
+    """Names that mean exactly a Spec event -> that event: a failure wherever they are sent."""
+    return dict(data()["lookalikes"]["same"])
+
+
+def similar_names() -> dict[str, str]:
+    """Names that may mean a Spec event -> that event: a warning, never a failure."""
+    return dict(data()["lookalikes"]["similar"])
 
 
 @cache
@@ -86,7 +92,13 @@ def naming() -> ModuleType:
 
 
 def naming_problems(event: str | None, properties: list[str] | tuple[str, ...] = ()) -> list[str]:
-    """Check one event against Proper Case, snake_case and every Spec name (all families)."""
+    """Check one event against Proper Case, snake_case and every Spec name (all families).
+
+    The sentences come first for a look-alike (a failure), then the rules, then a hint
+    for a name that may mean a Spec event (only ever a warning).
+    """
     names = [e.name for e in spec_events()]
     problems: list[str] = naming().naming_problems(event, properties, names, lookalikes())
+    if event is not None and naming().spec_name_for(event, names, lookalikes()) is None:
+        problems += naming().naming_advice(event, similar_names())
     return problems

@@ -12,6 +12,7 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +21,8 @@ from importlib.resources import files
 from pathlib import Path
 
 from ._about import __version__
-from ._bundle import build_bundle
+from ._bundle import RELEASE_TAG, TEMPLATE_PATHS, build_bundle
+from .errors import GeneratorError
 
 #: The public repository of the template; it holds the same tags as the bundle. Pushing
 #: the bundle's tags there (``git push <TEMPLATE_URL> 'refs/tags/*'`` from a clone of the
@@ -35,6 +37,10 @@ def template_ref(version: str = __version__) -> str:
     return f"v{version}"
 
 
+_REINSTALL = ("reinstall segment-source from a release wheel or sdist "
+              "(pip install --force-reinstall segment-source-generator)")
+
+
 @cache
 def bundle_path() -> Path:
     """Return the template history bundle: the packaged one, or one built from the checkout.
@@ -42,16 +48,47 @@ def bundle_path() -> Path:
     A source checkout (tests, editable installs) has no built bundle; it gets one made from
     the repository's release tags plus the working tree (as ``v<version>``), once per
     process, in a temporary directory removed at exit.
+
+    Raises:
+        GeneratorError: an installed package without its bundle (a wheel built without the
+            build hook, or a file removed since), or a checkout git cannot read.
     """
     packaged = Path(str(files("generator"))) / BUNDLE_NAME
     if packaged.is_file():
         return packaged
     checkout = Path(__file__).resolve().parent.parent
+    if not all((checkout / name).exists() for name in TEMPLATE_PATHS):
+        raise GeneratorError(f"this segment-source has no template history: {packaged} is missing", _REINSTALL)
     tmp = Path(tempfile.mkdtemp(prefix="segment-source-template."))
     atexit.register(shutil.rmtree, tmp, ignore_errors=True)
     out = tmp / BUNDLE_NAME
-    build_bundle(checkout, __version__, out)
+    try:
+        build_bundle(checkout, __version__, out)
+    except (OSError, RuntimeError) as exc:
+        raise GeneratorError(f"could not build the template history from the checkout {checkout}: {exc}",
+                             "run segment-source from a git clone with its tags, or install a release") from None
     return out
+
+
+@cache
+def bundled_versions() -> tuple[str, ...]:
+    """The template tags the bundle carries (``v0.1.0``, ...), in the bundle's order.
+
+    Raises:
+        GeneratorError: the bundle is missing or unreadable.
+    """
+    bundle = bundle_path()
+    done = subprocess.run(["git", "bundle", "list-heads", str(bundle)], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise GeneratorError(f"this segment-source's template history {bundle} is unreadable: {done.stderr.strip()}",
+                             _REINSTALL)
+    refs = (line.split()[-1] for line in done.stdout.splitlines() if line.strip())
+    return tuple(ref.removeprefix("refs/tags/") for ref in refs if ref.startswith("refs/tags/"))
+
+
+def releases() -> list[str]:
+    """The release tags among :func:`bundled_versions` (no development builds)."""
+    return [tag for tag in bundled_versions() if RELEASE_TAG.match(tag)]
 
 
 def redirect_env(bundle: Path, cache_dir: Path) -> dict[str, str]:

@@ -2,8 +2,10 @@
 
 copier does the three-way merge (``run_update`` with ``conflict="inline"``); around it the
 generator refuses what copier would half-do (a dirty tree, a project that is not ours, a
-downgrade, a new question nobody answered), applies its migrations, and afterwards finds
-every conflict, because copier returns normally even when it leaves some (copier-notes §2.2).
+downgrade, a template version the bundle does not carry, a new question nobody answered),
+applies its migrations, carries over the user's edits to files the new template renamed or
+deleted (``_carry``: copier drops them silently), and afterwards finds every conflict,
+because copier returns normally even when it leaves some (copier-notes §2.2).
 
 ``catalog/metadata.yml`` is written by ``generate()`` after rendering; it is not a template
 file, so copier never sees it and an update never touches it. After generation it is the
@@ -20,11 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from packaging.version import InvalidVersion, Version
-from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from . import _answers, _git, _migrations, _source
+from . import _answers, _carry, _git, _migrations, _paths, _safe_yaml, _source
 from ._about import __version__
+from ._carry import CarriedEdit
 from .errors import MissingAnswersError, UpdateError
 
 ANSWERS_FILE = ".copier-answers.yml"
@@ -33,12 +35,18 @@ _HINT = "fix git in the project, then run segment-source update again"
 
 @dataclass(frozen=True)
 class UpdateCheck:
-    """Whether the installed generator carries a newer template than the project's."""
+    """How the project's template version compares with the installed generator's."""
 
     project: Path
     current_version: str
     latest_version: str
     update_available: bool
+    project_newer: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        """``update --check``'s exit code: 0 up to date, 2 update available, 1 project newer."""
+        return 1 if self.project_newer else 2 if self.update_available else 0
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON shape of ``copier check-update --output-format json``, plus the project."""
@@ -46,6 +54,7 @@ class UpdateCheck:
             "update_available": self.update_available,
             "current_version": self.current_version,
             "latest_version": self.latest_version,
+            "project_newer": self.project_newer,
             "project": str(self.project),
         }
 
@@ -64,11 +73,12 @@ class UpdateResult:
     rejects: tuple[str, ...]
     migrations: tuple[str, ...]
     diffstat: str
+    carried: tuple[CarriedEdit, ...] = ()
 
     @property
     def clean(self) -> bool:
-        """True when no conflict and no rejected hunk is left to resolve."""
-        return not self.conflicts and not self.rejects
+        """True when no conflict, no rejected hunk and no carried-over edit awaits the user."""
+        return not self.conflicts and not self.rejects and not self.carried
 
 
 @dataclass(frozen=True)
@@ -77,6 +87,7 @@ class _State:
     answers_path: Path
     answers: dict[str, Any]
     version: Version
+    commit: str
 
 
 def _version_of(commit: object, project: Path) -> Version:
@@ -84,16 +95,18 @@ def _version_of(commit: object, project: Path) -> Version:
         return Version(str(commit).removeprefix("v"))
     except InvalidVersion:
         raise UpdateError(
-            f"{project} records template `{commit}`, which is not a release of segment-source",
-            "it was generated from an unreleased template; regenerate it with a released segment-source",
+            f"{project} records template `{commit}` (`_commit` in {ANSWERS_FILE}), which is not a segment-source version",
+            "set `_commit` to the segment-source release the project was made from (e.g. v0.1.0), commit, "
+            "and run segment-source update again",
         ) from None
 
 
 def _inspect(project: Path) -> _State:
-    path = project / ANSWERS_FILE
     try:
-        loaded = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
-    except OSError:
+        # Inside the project, a small regular file, aliases bounded (generator/_paths.py).
+        path = _paths.inside(project, ANSWERS_FILE, ANSWERS_FILE)
+        loaded = _safe_yaml.load(_paths.read_text(path, ANSWERS_FILE), ANSWERS_FILE)
+    except FileNotFoundError:
         raise UpdateError(f"{project} has no {ANSWERS_FILE}", "give the directory of a project made by segment-source new") from None
     except YAMLError as exc:
         raise UpdateError(f"{path} is not valid YAML: {exc}", "restore it from git (git checkout -- .copier-answers.yml)") from None
@@ -111,7 +124,7 @@ def _inspect(project: Path) -> _State:
             "update it with plain `copier update`",
         )
     answers = {str(k): v for k, v in loaded.items() if not str(k).startswith("_")}
-    return _State(project, path, answers, _version_of(commit, project))
+    return _State(project, path, answers, _version_of(commit, project), str(commit))
 
 
 def _require_clean(project: Path) -> None:
@@ -127,19 +140,56 @@ def _require_clean(project: Path) -> None:
 
 
 def check_update(project: str | os.PathLike[str] = ".") -> UpdateCheck:
-    """Say whether this generator's template is newer than the one ``project`` was made from.
+    """Compare the template version of ``project`` with this generator's, both ways.
 
     Raises:
-        UpdateError: ``project`` was not generated by segment-source (or not by a release).
+        UpdateError: ``project`` was not generated by segment-source, or records a template
+            version this generator does not carry (so an update could not run).
     """
     state = _inspect(Path(project).absolute())
     latest = Version(__version__)
-    return UpdateCheck(state.project, str(state.version), str(latest), latest > state.version)
+    if latest > state.version:
+        _require_carried(state)
+    return UpdateCheck(state.project, str(state.version), str(latest), latest > state.version, state.version > latest)
+
+
+def _refuse_newer(state: _State) -> None:
+    if state.version > Version(__version__):
+        raise UpdateError(
+            f"{state.project} uses template v{state.version}, newer than this segment-source ({__version__})",
+            f"upgrade segment-source to {state.version} or later; downgrades are not supported",
+        )
+
+
+def _require_carried(state: _State) -> None:
+    """Refuse before anything runs when the bundle lacks the project's or this version's template."""
+    carried = _source.bundled_versions()
+    target = _source.template_ref()
+    if target not in carried:
+        raise UpdateError(
+            f"this segment-source ({__version__}) does not carry its own template {target}",
+            "reinstall segment-source from a release wheel or sdist (pip install --force-reinstall segment-source-generator)",
+        )
+    if state.commit not in carried:
+        shown = ", ".join(_source.releases()) or "none"
+        raise UpdateError(
+            f"{state.project} records template `{state.commit}`, which this segment-source ({__version__}) does not carry "
+            f"(it carries {shown})",
+            "update with the segment-source that made the project, or, if the project started from one of "
+            f"those releases, set `_commit` to it in {ANSWERS_FILE}, commit, and run segment-source update again",
+        )
 
 
 def missing_answers(project: str | os.PathLike[str] = ".", data: Mapping[str, Any] | None = None) -> list[str]:
-    """The questions this version adds without a default that neither the project nor ``data`` answers."""
+    """The questions this version adds without a default that neither the project nor ``data`` answers.
+
+    Raises:
+        UpdateError: the project cannot be updated by this generator (see :func:`update`).
+    """
     state = _inspect(Path(project).absolute())
+    _refuse_newer(state)
+    if state.version < Version(__version__):
+        _require_carried(state)
     return _missing(state, _migrations.pending(state.version, Version(__version__)), data or {})
 
 
@@ -148,12 +198,12 @@ def _missing(state: _State, migrations: list[_migrations.Migration], data: Mappi
     return [key for key in _answers.required_keys() if key not in known and key not in data]
 
 
-def _conflicts(project: Path) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    """Return (changed, conflicted, rejected) files of ``project`` after an update."""
-    unmerged = set(_git.git(project, "diff", "--name-only", "--diff-filter=U", hint=_HINT).split("\n")) - {""}
-    status = _git.git(project, "status", "--porcelain", "--untracked-files=all", "--ignored", hint=_HINT).splitlines()
-    changed = sorted({line[3:].split(" -> ")[-1].strip('"') for line in status if not line.startswith("!! ")})
-    rejects = sorted({line[3:].strip('"') for line in status if line.endswith(".rej")})
+def _conflicts(project: Path, changed: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Return the (conflicted, rejected) files of ``project`` after an update."""
+    listed = _git.git(project, "diff", "--name-only", "-z", "--relative", "--diff-filter=U", hint=_HINT)
+    unmerged = set(filter(None, listed.split("\0")))
+    status = _git.git(project, "status", "--porcelain", "-z", "--untracked-files=all", "--ignored", hint=_HINT)
+    rejects = sorted({entry[3:] for entry in status.split("\0") if entry.endswith(".rej") and entry[:2] in ("??", "!!")})
     marked = set()
     for name in changed:
         path = project / name
@@ -161,11 +211,24 @@ def _conflicts(project: Path) -> tuple[tuple[str, ...], tuple[str, ...], tuple[s
             lines = path.read_bytes().splitlines()
             if any(x.startswith(b"<<<<<<<") for x in lines) and any(x.startswith(b">>>>>>>") for x in lines):
                 marked.add(name)
-    return tuple(changed), tuple(sorted(unmerged | marked)), tuple(rejects)
+    return tuple(sorted(unmerged | marked)), tuple(rejects)
 
 
-def _run(project: Path, state: _State, migrations: list[_migrations.Migration], data: Mapping[str, Any]) -> tuple[str, ...]:
-    """Apply the migrations, then copier's update, in ``project``; undo everything on failure."""
+def _render_old(state: _State) -> dict[str, bytes]:
+    """A fresh render of the project's recorded template version with its answers (as copier's update makes)."""
+    import copier
+
+    with tempfile.TemporaryDirectory(prefix="segment-source-old.") as tmp, _source.offline_template():
+        dst = Path(tmp) / "old"
+        copier.run_copy(_source.TEMPLATE_URL, dst, data=dict(state.answers), vcs_ref=state.commit,
+                        defaults=True, overwrite=True, quiet=True, unsafe=False)
+        return {p.relative_to(dst).as_posix(): p.read_bytes() for p in dst.rglob("*")
+                if p.is_file() and not p.is_symlink()}
+
+
+def _run(project: Path, state: _State, migrations: list[_migrations.Migration], data: Mapping[str, Any],
+         ) -> tuple[tuple[str, ...], tuple[CarriedEdit, ...]]:
+    """Apply the migrations, copier's update, then carry over dropped edits; undo everything on failure."""
     import copier  # half a second to import: only when updating
     from copier.errors import CopierError
 
@@ -188,6 +251,14 @@ def _run(project: Path, state: _State, migrations: list[_migrations.Migration], 
                 quiet=True,
                 unsafe=False,
             )
+        # copier removed the files the new template no longer has; only then is a render of
+        # the old version needed, to tell the user's edits from the template's own text.
+        tracked = _carry.head_files(project, head)
+        gone = _carry.vanished(project, tracked)
+        carried = []
+        if gone:
+            old = _render_old(state)
+            carried = _carry.carry_over(project, head, tracked, gone, old, _migrations.renamed_files(migrations))
     except BaseException as exc:
         # The tree was clean before: put it back exactly (the migration commit included).
         _git.git(project, "reset", "--quiet", "--hard", head, hint=_HINT)
@@ -195,7 +266,7 @@ def _run(project: Path, state: _State, migrations: list[_migrations.Migration], 
         if isinstance(exc, (CopierError, ValueError)):
             raise UpdateError(f"copier could not update {project}: {exc}", "nothing was changed; fix the cause and retry") from exc
         raise
-    return tuple(applied)
+    return tuple(applied), tuple(carried)
 
 
 def _pretend(state: _State, migrations: list[_migrations.Migration], data: Mapping[str, Any]) -> UpdateResult:
@@ -205,13 +276,12 @@ def _pretend(state: _State, migrations: list[_migrations.Migration], data: Mappi
         _git.git(Path(tmp), "clone", "--quiet", "--no-hardlinks", str(top), str(clone_top), hint=_HINT)
         clone = clone_top / state.project.resolve().relative_to(top.resolve())
         head = _git.git(clone, "rev-parse", "HEAD", hint=_HINT).strip()
-        moved = _State(clone, clone / ANSWERS_FILE, state.answers, state.version)
-        applied = _run(clone, moved, migrations, data)
-        changed, conflicts, rejects = _conflicts(clone)
-        _git.git(clone, "add", "--all", hint=_HINT)
-        diffstat = _git.git(clone, "diff", "--cached", "--stat", head, hint=_HINT)
+        moved = _State(clone, clone / ANSWERS_FILE, state.answers, state.version, state.commit)
+        applied, carried = _run(clone, moved, migrations, data)
+        diffstat, changed = _git.worktree_diff(clone, head)
+        conflicts, rejects = _conflicts(clone, changed)
     return UpdateResult(state.project, str(state.version), __version__, True, True,
-                        changed, conflicts, rejects, applied, diffstat)
+                        changed, conflicts, rejects, applied, diffstat, carried)
 
 
 def update(
@@ -224,7 +294,9 @@ def update(
 
     The changes are left uncommitted for review (migrations, if any, are committed first, so
     that copier finds a clean tree). Conflicts are written inline (``<<<<<<< before updating``)
-    and the files are marked unmerged in git.
+    and the files are marked unmerged in git. A file the user edited that the new template
+    renamed or deleted is carried to its new path or kept, and marked unmerged too
+    (``result.carried``).
 
     Args:
         project: the generated project (a clean git work tree).
@@ -235,20 +307,21 @@ def update(
         An :class:`UpdateResult`; ``result.clean`` is False while conflicts remain.
 
     Raises:
-        UpdateError: the project is dirty, not a segment-source project, or newer than this
-            generator; nothing is changed.
+        UpdateError: the project is dirty, not a segment-source project, newer than this
+            generator, or made from a template version this generator does not carry;
+            nothing is changed.
         MissingAnswersError: this version adds a question without a default that ``data``
             does not answer; nothing is changed.
         AnswerError: an answer in ``data`` breaks a rule; nothing is changed.
     """
     state = _inspect(Path(project).absolute())
     _require_clean(state.project)
+    linked_out = _paths.leading_out(state.project, _git.git(state.project, "ls-files", "-z", hint=_HINT).split("\0"))
+    if linked_out:
+        raise UpdateError(f"{state.project} has files that lead outside it through symlinks: {', '.join(linked_out[:5])}",
+                          "copier would write through them: replace each link with the file itself, commit, then update")
     target = Version(__version__)
-    if state.version > target:
-        raise UpdateError(
-            f"{state.project} uses template v{state.version}, newer than this segment-source ({__version__})",
-            f"upgrade segment-source to {state.version} or later; downgrades are not supported",
-        )
+    _refuse_newer(state)
     given = dict(data or {})
     _answers.check_keys(given)
     given = _answers.validate(given)
@@ -258,10 +331,12 @@ def update(
         raise MissingAnswersError(missing, defaults_flag=False)  # update has no --defaults
     if state.version == target and not given:
         return UpdateResult(state.project, str(state.version), __version__, False, pretend, (), (), (), (), "")
+    _require_carried(state)
     if pretend:
         return _pretend(state, migrations, given)
-    applied = _run(state.project, state, migrations, given)
-    changed, conflicts, rejects = _conflicts(state.project)
-    diffstat = _git.git(state.project, "diff", "--stat", hint=_HINT)
+    head = _git.git(state.project, "rev-parse", "HEAD", hint=_HINT).strip()
+    applied, carried = _run(state.project, state, migrations, given)
+    diffstat, changed = _git.worktree_diff(state.project, head)
+    conflicts, rejects = _conflicts(state.project, changed)
     return UpdateResult(state.project, str(state.version), __version__, True, False,
-                        changed, conflicts, rejects, applied, diffstat)
+                        changed, conflicts, rejects, applied, diffstat, carried)

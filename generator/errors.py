@@ -11,6 +11,7 @@ Hierarchy::
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Sequence
 
 
@@ -32,7 +33,8 @@ class AnswerError(GeneratorError):
     """An answer breaks a rule."""
 
     def __init__(self, field: str, value: object, problem: str, fix: str) -> None:
-        super().__init__(f"{field} {_show(value)} {problem}", fix)
+        # An unknown key is as hostile as a value: escaped and cut like one.
+        super().__init__(f"{printable(field[:60])} {show(value)} {problem}", fix)
         self.field = field
         self.value = value
 
@@ -60,6 +62,25 @@ class UpdateError(GeneratorError):
     """A project cannot be updated as it is; nothing was changed."""
 
 
-def _show(value: object) -> str:
-    text = repr(value) if not isinstance(value, str) else f"`{value}`"
-    return text if len(text) <= 80 else text[:77] + "...`"
+def printable(text: str, keep: str = "") -> str:
+    """``text`` with every non-printable character escaped (``\\x1b``, ``\\u202e``, ``\\n``).
+
+    Values echoed in errors come from hostile input: a raw ESC would drive the user's
+    terminal, a bidi override would reorder what they read. ``keep`` lists characters to
+    leave as they are (the CLI keeps the newlines of its own multi-line messages).
+    """
+    return "".join(ch if ch.isprintable() or ch in keep else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
+def show(value: object, limit: int = 80) -> str:
+    """A value as errors print it: text in backticks, escaped and cut to ``limit`` characters.
+
+    Anything else is shown with a bounded ``repr`` (``reprlib``): a YAML alias bomb loads as
+    a few shared lists whose full ``repr`` would take gigabytes.
+    """
+    if isinstance(value, str):
+        cut = value if len(value) <= limit else value[: limit - 3] + "..."
+        return f"`{printable(cut)}`"
+    shown = reprlib.Repr()
+    shown.maxlevel, shown.maxstring, shown.maxother = 3, limit, limit
+    return printable(shown.repr(value))[: limit * 2]

@@ -43,6 +43,36 @@ def test_defaults_chain_from_earlier_answers():
     assert missing(filled) == ["description", "website", "categories", "support_email"]
 
 
+@pytest.mark.parametrize(("categories", "families"), [
+    (["Livechat", "CRM"], ["live_chat"]),
+    ("Experimentation,Analytics", ["ab_testing"]),  # as --data gives it
+    (["Email Marketing"], ["email"]),
+    (["Payments"], ["ecommerce"]),
+    (["Analytics"], ["email"]),  # no family of its own
+])
+def test_family_default_follows_the_primary_category(categories, families):
+    assert complete({"integration_name": "Acme", "categories": categories})["event_families"] == families
+
+
+def test_plain_copier_gives_the_same_family_default(tmp_path):
+    """copier.yml's default (what `copier copy` uses) reads the same table as the generator."""
+    import shutil
+
+    import copier
+
+    from generator._template_files import template_root
+
+    answers = {"integration_name": "Talk", "slug": "talk", "description": "Chat.", "website": "https://talk.example",
+               "categories": ["Livechat"], "support_email": "help@talk.example"}
+    source = tmp_path / "template"  # a plain folder: copier reads it as it is, no git
+    source.mkdir()
+    shutil.copy(template_root() / "copier.yml", source / "copier.yml")
+    for folder in ("template", "docs_templates"):
+        shutil.copytree(template_root() / folder, source / folder)
+    worker = copier.run_copy(str(source), tmp_path / "p", data=answers, defaults=True, quiet=True)
+    assert worker.answers.user["event_families"] == ["live_chat"]
+
+
 def test_unknown_keys_are_refused_by_name():
     with pytest.raises(AnswerError, match="not a question") as caught:
         validate({"slugg": "x"})

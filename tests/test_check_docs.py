@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from generator import GeneratorError, Status, check, render_docs
+from generator import GeneratorError, Status, _segment, check, render_docs
 from generator._cli import main
 
 from ._check_projects import copy, edit, pristine
@@ -41,12 +41,14 @@ def test_family_change_updates_tables_and_keeps_hand_written_text(project, capsy
     assert main(["docs", str(project)]) == 0
     out = capsys.readouterr().out
     assert f"updated {project / PAGE}: regenerated events, properties; the rest of the page is kept" in out
-    assert "+| Live Chat Conversation Started | A chat conversation began. |" in out
+    chat = _segment.families()["live_chat"]
+    described = {event["name"]: event["description"] for event in chat["events"]}
+    assert f"+| Live Chat Conversation Started | {described['Live Chat Conversation Started']} |" in out
 
     page = (project / PAGE).read_text(encoding="utf-8")
     assert OWN in page
-    assert "| Live Chat Message Sent | The user sent a message in a conversation. |" in page
-    assert "| `conversation_id` | The identifier of the conversation. |" in page
+    assert f"| Live Chat Message Sent | {described['Live Chat Message Sent']} |" in page
+    assert f"| `conversation_id` | {chat['properties']['conversation_id']} |" in page
     assert "| Email Opened | The recipient opened the email. |" in page
     report = check(project)
     assert report.item("docs.events").status is Status.GREEN
@@ -60,7 +62,7 @@ def test_regions_change_updates_the_notice(project):
     result = render_docs(project)
     assert result.page.changed == ("regions",)
     page = (project / PAGE).read_text(encoding="utf-8")
-    assert "`https://events.eu1.segmentapis.com/v1`" in page and "US workspaces only" not in page
+    assert "`https://events.eu1.segmentapis.com/v1`" in page and "source-region-unsupported" not in page
     assert check(project).item("docs.regions").status is Status.GREEN
 
 

@@ -14,8 +14,9 @@ from ._check_projects import copy, edit, pristine
 EXPECTED_IDS = [
     "catalog.fields", "catalog.name", "catalog.slug", "catalog.description", "catalog.website",
     "catalog.categories", "catalog.support_email", "catalog.maintainer", "catalog.regions",
-    "catalog.event_families", "logos.logo", "logos.mark", "docs.page", "docs.sections",
-    "docs.regions", "docs.events", "spec.names", "spec.coverage", "client.integration",
+    "catalog.event_families", "catalog.docs_links", "logos.logo", "logos.mark", "docs.page", "docs.sections",
+    "docs.regions", "docs.events", "docs.markup", "docs.dialect", "spec.names", "spec.coverage", "client.syntax",
+    "client.integration",
     "client.auth", "client.regions", "secrets.files", "secrets.history", "project.tests",
     "project.test_account",
 ]
@@ -27,11 +28,13 @@ def fresh(request, tmp_path_factory):
 
 
 def test_fresh_project_is_green_but_the_test_account(fresh):
-    """Every item is green except the placeholders (test account, logo, mark), which are yellow."""
+    """Every item is green except the placeholders (test account, docs links, logo, mark), which are yellow."""
     report = check(fresh)
     assert [item.id for item in report.items] == EXPECTED_IDS
     not_green = {item.id: item.status for item in report.items if item.status is not Status.GREEN}
-    assert not_green == {"project.test_account": Status.YELLOW, "logos.logo": Status.YELLOW, "logos.mark": Status.YELLOW}
+    assert not_green == {
+        "project.test_account": Status.YELLOW, "catalog.docs_links": Status.YELLOW, "logos.logo": Status.YELLOW, "logos.mark": Status.YELLOW,
+    }
     assert report.ok
     assert report.exit_code == 0
 
@@ -49,7 +52,7 @@ def test_cli_text_report_has_one_line_per_item_and_exits_0(fresh, capsys):
     for item_id in EXPECTED_IDS:
         assert any(line.split()[:2] in (["green", item_id], ["yellow", item_id]) for line in out.splitlines()), item_id
     assert "fix: fill them in catalog/metadata.yml" in out
-    assert out.rstrip().splitlines()[-1].startswith("25 items: 22 green, 3 yellow, 0 red")
+    assert out.rstrip().splitlines()[-1].startswith("29 items: 25 green, 4 yellow, 0 red")
 
 
 def test_cli_json_report_is_the_same_report(fresh, capsys):
@@ -57,7 +60,7 @@ def test_cli_json_report_is_the_same_report(fresh, capsys):
     assert main(["check", str(fresh), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["ok"] is True
-    assert data["counts"] == {"green": 22, "yellow": 3, "red": 0}
+    assert data["counts"] == {"green": 25, "yellow": 4, "red": 0}
     assert [item["id"] for item in data["items"]] == EXPECTED_IDS
     assert {i["id"]: i["status"] for i in data["items"]}["project.test_account"] == "yellow"
 
@@ -74,10 +77,12 @@ def test_filled_test_account_turns_green(tmp_path, fresh):
     edit(project / "catalog/metadata.yml", 'username: "CHANGE-ME"', 'username: "qa@acme.example"')
     edit(project / "catalog/metadata.yml", 'password: "CHANGE-ME"', 'password: "shared in the Developer Portal"')
     edit(project / "catalog/metadata.yml", 'notes: "CHANGE-ME"', 'notes: "Send a campaign to yourself."')
+    edit(project / "catalog/metadata.yml", 'partner_docs_url: "CHANGE-ME"', 'partner_docs_url: "https://acme.example/docs/segment"')
+    edit(project / "catalog/metadata.yml", 'catalog_url: "CHANGE-ME"', 'catalog_url: "https://segment.com/catalog/integrations/acme-mail/"')
     for svg in ("logo.svg", "mark.svg"):
         edit(project / "catalog" / svg, "segment-source:placeholder", "Acme's own artwork")
     report = check(project)
-    assert report.counts() == {"green": 25, "yellow": 0, "red": 0}
+    assert report.counts() == {"green": 29, "yellow": 0, "red": 0}
 
 
 @pytest.mark.parametrize("present", [[], [".copier-answers.yml"], ["catalog/metadata.yml"]], ids=["empty", "no-catalog", "no-answers"])

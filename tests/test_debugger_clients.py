@@ -17,6 +17,10 @@ from generator._debugger import DebuggerServer, _command, mask
 from .debugger_helpers import SLUG, WRITE_KEY, events, good_event, post, running
 
 CONTEXT = {"integration": {"name": SLUG, "version": "1.0.0"}}
+ALIAS_IN_BATCH = (
+    "alias is not a call /v1/batch lists (identify, group, track, page, screen): "
+    "send it to /v1/alias"
+)
 
 
 @pytest.fixture
@@ -56,15 +60,37 @@ def test_analytics_python_calls_are_accepted_and_shown(client_errors, gzip):
         "alias", "group", "identify", "page", "screen", "track"]  # fmt: skip
     assert stored["counts"]["total"] == 6
     for event in stored["events"]:
-        assert event["status"] == "pass", event
+        if event["type"] == "alias":
+            # analytics-python sends alias in /v1/batch, which the batch docs do not list.
+            assert event["status"] == "warn", event
+            assert [r["message"] for r in event["reasons"]] == [ALIAS_IN_BATCH]
+        else:
+            assert event["status"] == "pass", event
         assert event["write_key"] == mask(WRITE_KEY)
         assert event["payload"]["context"]["library"]["name"] == "analytics-python"
     assert WRITE_KEY not in json.dumps(stored)
 
 
-def test_analytics_python_with_a_wrong_key_gets_401(client_errors):
-    """A client with an unknown key sees the 401 as a non-retryable error."""
+def test_analytics_python_with_a_wrong_key_is_answered_200_and_warned(client_errors):
+    """As at Segment, an unknown key gets a 200; the event is marked as sent with it."""
     with running(write_keys=["wk_some_other_key_0"]) as debugger:
+        client = _client(debugger, client_errors, max_retries=1)
+        client.track("user-1", "Email Opened", context=CONTEXT)
+        client.flush()
+        client.shutdown()
+        assert client_errors == []
+        stored = events(debugger.url)
+    assert stored["counts"]["requests"] == {"200": 1}
+    (event,) = stored["events"]
+    assert event["status"] == "warn"
+    assert event["key_known"] is False
+    assert any("is not one this debugger was told about" in r["message"]
+               for r in event["reasons"])  # fmt: skip
+
+
+def test_analytics_python_with_a_wrong_key_and_strict_keys_gets_401(client_errors):
+    """With strict_keys, a client with an unknown key sees the 401 as a non-retryable error."""
+    with running(write_keys=["wk_some_other_key_0"], strict_keys=True) as debugger:
         client = _client(debugger, client_errors, max_retries=1)
         client.track("user-1", "Email Opened", context=CONTEXT)
         client.flush()
@@ -130,6 +156,34 @@ def test_add_parser_plugs_into_a_main_cli():
     with pytest.raises(SystemExit):
         parser.parse_args(["debugger", "--fail-rate", "2"])
     assert args.run is _command.run
+    assert (args.strict_keys, args.keep_mb, args.read_timeout) == (False, 64, 10.0)
+    hardened = parser.parse_args(["debugger", "--strict-keys", "--keep-mb", "8",
+                                  "--read-timeout", "2.5"])  # fmt: skip
+    assert (hardened.strict_keys, hardened.keep_mb, hardened.read_timeout) == (True, 8, 2.5)
+    for bad in (["--read-timeout", "0"], ["--read-timeout", "nan"], ["--keep-mb", "0"]):
+        with pytest.raises(SystemExit):
+            parser.parse_args(["debugger", *bad])
+
+
+def test_cli_strict_keys_answers_401_to_another_key():
+    """--strict-keys turns the 200-and-warn for an unexpected key into a 401."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "generator._debugger", "--port", "0", "--write-key", WRITE_KEY,
+         "--strict-keys", "--keep-mb", "1", "--read-timeout", "5"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().split(": ", 1)[1].strip().rstrip("/")
+        announced = process.stdout.readline() + process.stdout.readline()
+        assert "only 1 write key(s), 401 for others" in announced
+        assert post(url, "/v1/track", good_event(), key="wk_not_this_one").status == 401
+        assert post(url, "/v1/track", good_event()).status == 200
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=10)
+    assert process.returncode == 0, err
+    assert "received 1 events" in out
 
 
 def test_cli_reports_a_busy_port_as_an_error():

@@ -202,3 +202,25 @@ def test_the_page_keeps_up_with_100k_events(debugger, page):
     expect(page.locator("#count-total")).to_have_text("100,000", timeout=30_000)
     expect(page.locator("#count-pass")).to_have_text("100,000")
     expect(rows(page)).to_have_count(1000)
+
+
+def test_an_unknown_write_key_is_marked_on_the_page(browser):
+    """With --write-key given, a row sent with another key says so next to the masked key."""
+    with running(integration=SLUG, write_keys=[WRITE_KEY]) as debugger:
+        context = browser.new_context()
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        page.goto(debugger.url + "/")
+        expect(page.locator("#live")).to_have_text("live")
+        post(debugger.url, "/v1/track", good_event(event="Email Delivered"))
+        post(debugger.url, "/v1/track", good_event(event="Email Opened"), key=OTHER_KEY)
+        expect(rows(page).locator("td.key")).to_have_text(
+            [mask(OTHER_KEY) + "not expected", mask(WRITE_KEY)]
+        )
+        expect(rows(page).locator("td.key.unknown")).to_have_count(1)
+        expect(rows(page).first.locator(".badge")).to_have_text("warn")
+        expect(rows(page).first.locator("ul.reasons li.warn")).to_contain_text(
+            "is not one this debugger was told about"
+        )
+        assert OTHER_KEY not in page.content()
+        context.close()

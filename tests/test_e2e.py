@@ -1,6 +1,6 @@
 """End to end: generated projects pass their own tests and `mkdocs build --strict`.
 
-Everything runs offline: one virtual environment (with the system's packages visible)
+Everything runs offline: one virtual environment (inheriting the test run's packages)
 serves every render, and pip installs with --no-index.
 """
 
@@ -9,12 +9,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import venv
 from pathlib import Path
 
 import pytest
 
 from .conftest import SCENARIO_NAMES, SCENARIOS
+from .venvs import make_venv
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,10 +28,8 @@ def _run(cmd, cwd, env=None, stdin=subprocess.DEVNULL):
 
 @pytest.fixture(scope="session")
 def venv_bin(tmp_path_factory):
-    """A virtual environment that sees the system's packages (pytest, mkdocs-material, copier)."""
-    path = tmp_path_factory.mktemp("venv")
-    venv.create(path, system_site_packages=True, with_pip=True)
-    return path / "bin"
+    """A virtual environment that sees the test run's own packages (pytest, mkdocs-material, copier)."""
+    return make_venv(tmp_path_factory.mktemp("venv"), with_pip=True)
 
 
 @pytest.fixture(scope="session")

@@ -1,27 +1,68 @@
-"""The interactive prompts, driven through a real pseudo-terminal."""
+"""The interactive prompts, driven through a real pseudo-terminal of 80 columns."""
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 import pexpect
+import pyte
 from ruamel.yaml import YAML
 
-DOWN, ENTER, SPACE = "\x1b[B", "\r", " "
+from generator import _rules
+from generator.errors import AnswerError
+
+DOWN, ENTER, SPACE, BACKSPACE = "\x1b[B", "\r", " ", "\x7f"
+COLUMNS, LINES = 80, 24
+
+
+class Terminal:
+    """What an 80-column terminal shows: pexpect's output fed to a VT100 emulator (pyte)."""
+
+    def __init__(self) -> None:
+        self.screen = pyte.Screen(COLUMNS, LINES)
+        self.stream = pyte.Stream(self.screen)
+
+    def write(self, data: str) -> None:
+        self.stream.feed(data)
+
+    def flush(self) -> None:
+        pass
+
+    def text(self) -> str:
+        """The screen's rows run together (a wrapped line reads on), spaces collapsed."""
+        return re.sub(r"\s+", " ", "".join(row.ljust(COLUMNS) for row in self.screen.display))
+
+
+def _rule_message(rule, value) -> str:
+    try:
+        rule(value)
+    except AnswerError as exc:
+        return f"{exc.message} ({exc.hint})"
+    raise AssertionError(f"{value!r} passes the rule")
 
 
 def test_prompts_ask_validate_live_and_generate(tmp_path):
-    """A bad website is refused in place with the rule's message; the project is generated."""
+    """Bad answers are refused in place with the rule's whole message, never cut at 80 columns."""
     dest = tmp_path / "acme"
-    env = {**os.environ, "TERM": "xterm", "COLUMNS": "200", "LINES": "50"}
+    env = {**os.environ, "TERM": "xterm", "COLUMNS": str(COLUMNS), "LINES": str(LINES)}
     child = pexpect.spawn(sys.executable, ["-m", "generator", "new", str(dest)], env=env,
-                          encoding="utf-8", timeout=30, dimensions=(50, 200))
+                          encoding="utf-8", timeout=30, dimensions=(LINES, COLUMNS))
+    terminal = Terminal()
+    child.logfile_read = terminal
     try:
         child.expect("Integration name")
         child.send("Acme Mail" + ENTER)
         child.expect("Slug")
-        child.send(ENTER)  # accept the suggested acme-mail
+        child.send(BACKSPACE * len("acme-mail") + "Acme Mail" + ENTER)
+        child.expect("lowercase-kebab")
+        child.expect(pexpect.TIMEOUT, timeout=1)  # let the prompt finish drawing
+        shown = terminal.text()
+        assert len(_rule_message(_rules.slug, "Acme Mail")) > COLUMNS  # the case that used to be cut
+        assert _rule_message(_rules.slug, "Acme Mail") in shown
+        assert "suggested from the name" in shown and "segment-source new suggests one" not in shown
+        child.send(BACKSPACE * len("Acme Mail") + "acme-mail" + ENTER)
         child.expect("Region support")
         child.send(DOWN + ENTER)  # US and EU
         child.expect("Catalog description")
@@ -30,6 +71,8 @@ def test_prompts_ask_validate_live_and_generate(tmp_path):
         child.send("http://acme.example")
         child.send(ENTER)
         child.expect("is not an https:// URL")  # live validation: the prompt stays open
+        child.expect(pexpect.TIMEOUT, timeout=1)
+        assert _rule_message(_rules.website, "http://acme.example") in terminal.text()
         child.send("\x7f" * len("http://acme.example") + "https://acme.example" + ENTER)
         child.expect("Primary catalog category")
         child.send(DOWN + ENTER)  # the second category in Segment's list
@@ -53,3 +96,36 @@ def test_prompts_ask_validate_live_and_generate(tmp_path):
     assert answers["categories"] == ["Advertising"]
     assert answers["maintainer"] == "Acme Mail"
     assert answers["event_families"] == ["email", "live_chat"]
+
+
+def test_family_default_follows_the_primary_category(tmp_path):
+    """Choosing Livechat as the primary category pre-checks the Live Chat family."""
+    from generator import _segment
+
+    dest = tmp_path / "talk"
+    env = {**os.environ, "TERM": "xterm", "COLUMNS": "200", "LINES": "50"}
+    child = pexpect.spawn(sys.executable, ["-m", "generator", "new", str(dest)], env=env,
+                          encoding="utf-8", timeout=30, dimensions=(50, 200))
+    try:
+        for prompt, keys in [("Integration name", "Talkbox" + ENTER), ("Slug", ENTER), ("Region support", ENTER),
+                             ("Catalog description", "Chat for teams." + ENTER), ("Website", "https://talk.example" + ENTER)]:
+            child.expect(prompt)
+            child.send(keys)
+        child.expect("Primary catalog category")
+        child.send(DOWN * _segment.categories().index("Livechat") + ENTER)
+        child.expect("Secondary catalog category")
+        child.send(ENTER)
+        child.expect("Customer support email")
+        child.send("help@talk.example" + ENTER)
+        child.expect("Maintainer")
+        child.send(ENTER)
+        child.expect("event families")
+        child.send(ENTER)  # accept the default
+        child.expect("Next steps", timeout=60)
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 0, child.before
+    answers = YAML(typ="safe").load((dest / ".copier-answers.yml").read_text(encoding="utf-8"))
+    assert answers["categories"] == ["Livechat"]
+    assert answers["event_families"] == ["live_chat"]

@@ -54,6 +54,10 @@ def test_good_values_pass_normalised(field, value, expected):
         ("website", "https://no spaces.example", "https://acme.example"),
         ("categories", ["Nope"], "choose from"),
         ("categories", ["crm"], "use `CRM`"),
+        # The destination list's spellings that older projects carry: Segment's own is named.
+        ("categories", ["Live chat"], "use `Livechat`, as Segment spells it"),
+        ("categories", ["A/B testing"], "use `A/B Testing`, as Segment spells it"),
+        ("categories", ["Tag Managers"], "choose from"),  # a destination category only
         ("categories", ["CRM", "CRM"], "one or two"),
         ("categories", ["CRM", "Analytics", "Video"], "one or two"),
         ("support_email", "not-an-email", "support@acme.example"),
@@ -75,3 +79,50 @@ def test_slug_suggestion_follows_python_slugify():
     assert suggest_slug("Acme Mail") == "acme-mail"
     assert suggest_slug("Ацме Мейл") == "atsme-meil"
     assert RULES["slug"](suggest_slug("Über  Tool!!")) == "uber-tool"
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://acme.example:8443/a/b?q=a:b&r=1#frag", "https://xn--80aa0ab.example/path%20with%20spaces", "https://acme.example/~user/"],
+)
+def test_website_accepts_plain_urls(url):
+    assert RULES["website"](url) == url
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("https://acme.example/a)<script>alert(1)</script>", "U+0029 RIGHT PARENTHESIS"),
+        ('https://acme.example/"onmouseover="x', "U+0022 QUOTATION MARK"),
+        ("https://acme.example/'x", "U+0027 APOSTROPHE"),
+        ("https://acme.example/a b", "U+0020 SPACE"),
+        ("https://acme.example/\tb", "U+0009"),
+        ("https://acme.example\\@evil.example", "U+005C REVERSE SOLIDUS"),
+        ("https://acme.example/[x](javascript:x)", "U+005B LEFT SQUARE BRACKET"),
+        ("https://acme.example/ü", "U+00FC"),
+        ("https://user:secret@acme.example", "is not a valid URL"),
+        ("https://acme.example:port", "is not a valid URL"),
+        ("javascript://acme.example/%0aalert(1)", "is not an https:// URL"),
+        ("https://[::1", "U+005B LEFT SQUARE BRACKET"),
+        ("HTTPS://acme.example", "is not an https:// URL"),
+    ],
+)
+def test_website_refuses_what_could_break_out_of_a_link(url, says):
+    with pytest.raises(AnswerError) as caught:
+        RULES["website"](url)
+    assert says in caught.value.message
+    assert all(ch.isprintable() for ch in str(caught.value).replace("\n", ""))
+
+
+@pytest.mark.parametrize("field", ["slug", "support_email"])
+def test_a_trailing_newline_does_not_slip_past_an_anchored_rule(field):
+    value = {"slug": "acme-mail\n", "support_email": "a@acme.example\nBcc: x@evil.example"}[field]
+    with pytest.raises(AnswerError):
+        RULES[field](value)
+
+
+@pytest.mark.parametrize(("value", "says"), [("a\x1b[2Jb", "U+001B"), ("a\rb", "a line break"), ("a\u202eb", "U+202E"), ("a\x00b", "U+0000")])
+def test_description_keeps_paragraphs_but_refuses_control_characters(value, says):
+    with pytest.raises(AnswerError) as caught:
+        RULES["description"](value)
+    assert says in caught.value.message

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -11,7 +14,16 @@ from ruamel.yaml import YAML
 
 from generator import TEMPLATE_URL
 
-from .update_support import Release, build_releases, commit_all, files, git, new_project, run
+from .update_support import (
+    ANSWERS,
+    Release,
+    build_releases,
+    commit_all,
+    files,
+    git,
+    new_project,
+    run,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -109,7 +121,8 @@ def test_three_versions_in_a_row(releases: dict[str, Release], tmp_path: Path) -
     readme = (project / "README.md").read_text(encoding="utf-8")
     assert readme.splitlines()[0].endswith("(template v2) (template v3)")
     assert "USER EDIT: our deployment notes." in readme
-    assert "Support: https://acme.example/help" in (project / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    assert "Support: https://acme.example/help" in (project / ".github" / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    assert not (project / "CONTRIBUTING.md").exists() and not (project / "SUPPORT.md").exists()
 
 
 def test_update_without_edits_equals_a_fresh_copy(releases: dict[str, Release], tmp_path: Path) -> None:
@@ -162,15 +175,27 @@ def test_new_question_without_default_and_no_terminal_exits_2(releases: dict[str
     assert git(project, "status", "--porcelain") == "" and git(project, "rev-parse", "HEAD") == head
 
 
-def test_check_json(releases: dict[str, Release], tmp_path: Path) -> None:
-    """--check --json says whether the installed generator has a newer template."""
-    project = new_project(releases["0.1.0"], tmp_path / "acme")
-    newer = json.loads(update(releases["0.2.0"], project, "--check", "--json").stdout)
-    assert newer["update_available"] is True
-    assert (newer["current_version"], newer["latest_version"]) == ("0.1.0", "0.2.0")
-    same = json.loads(update(releases["0.1.0"], project, "--check", "--json").stdout)
-    assert same["update_available"] is False
-    assert "v0.2.0 is available" in update(releases["0.2.0"], project, "--check").stdout
+def test_check_compares_both_ways(releases: dict[str, Release], tmp_path: Path) -> None:
+    """--check: 2 with an update available, 0 when up to date, 1 when the project is newer than the generator."""
+    project = new_project(releases["0.2.0"], tmp_path / "acme")
+    newer = update(releases["0.3.0"], project, "--check", "--json", check=False)
+    assert newer.returncode == 2
+    assert json.loads(newer.stdout) == {"update_available": True, "current_version": "0.2.0", "latest_version": "0.3.0",
+                                        "project_newer": False, "project": str(project)}
+    plain = update(releases["0.3.0"], project, "--check", check=False)
+    assert (plain.returncode, plain.stdout) == (2, f"{project}: template v0.2.0; v0.3.0 is available (run segment-source update)\n")
+    same = update(releases["0.2.0"], project, "--check", "--json")
+    assert json.loads(same.stdout)["update_available"] is False
+    # The downgrade case: a project made by a newer segment-source than the one installed.
+    older = update(releases["0.1.0"], project, "--check", check=False)
+    assert older.returncode == 1
+    assert older.stdout == (f"{project}: template v0.2.0 is newer than this segment-source (0.1.0); "
+                            "upgrade segment-source to 0.2.0 or later to update it\n")
+    as_json = json.loads(update(releases["0.1.0"], project, "--check", "--json", check=False).stdout)
+    assert as_json["project_newer"] is True and as_json["update_available"] is False
+    assert refusal(update(releases["0.1.0"], project, check=False)) == (
+        f"error: {project} uses template v0.2.0, newer than this segment-source (0.1.0)\n"
+        "  hint: upgrade segment-source to 0.2.0 or later; downgrades are not supported\n")
 
 
 def test_pretend_shows_the_changes_and_touches_nothing(releases: dict[str, Release], tmp_path: Path) -> None:
@@ -198,3 +223,155 @@ def test_migration_carries_the_renamed_answer(releases: dict[str, Release], tmp_
     # Without the migration, copier would have fallen back to the default (the integration name).
     assert "maintained by Acme Mail" not in page
 
+
+
+def summary_count(stdout: str) -> int:
+    """The N of the summary's "(N files changed)", checked against the diffstat's own total."""
+    head = re.search(r"\((\d+) files? changed\)", stdout)
+    total = re.search(r"^ (\d+) files? changed", stdout, flags=re.MULTILINE)
+    assert head and total, stdout
+    assert head.group(1) == total.group(1), stdout
+    assert "Unmerged" not in stdout
+    return int(head.group(1))
+
+
+def test_renamed_file_carries_the_edits_to_its_new_path(releases: dict[str, Release], tmp_path: Path) -> None:
+    """v0.3.0 moves CONTRIBUTING.md (edited) to .github/: the edit follows, reported, exit 1 until `git add`."""
+    project = new_project(releases["0.2.0"], tmp_path / "acme")
+    old = project / "CONTRIBUTING.md"
+    old.write_text(old.read_text(encoding="utf-8").replace("Set up a virtual", "Set up with uv (USER EDIT) or a virtual"),
+                   encoding="utf-8")
+    commit_all(project, "contributing edit")
+    done = update(releases["0.3.0"], project, "--data", "support_url=https://acme.example/help", check=False)
+    assert done.returncode == 1
+    moved = (project / ".github" / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    assert "Set up with uv (USER EDIT) or a virtual environment" in moved  # the user's edit
+    assert "Support: https://acme.example/help" in moved  # the template's change
+    assert "<<<<<<<" not in moved and not old.exists()
+    assert done.stderr.startswith("error: 1 conflict to resolve: .github/CONTRIBUTING.md\n")
+    assert (".github/CONTRIBUTING.md: the template renamed CONTRIBUTING.md to it (83% alike); "
+            "your edits were carried over, merged cleanly") in done.stderr
+    assert "CONTRIBUTING.md => .github/CONTRIBUTING.md" in done.stdout
+    assert summary_count(done.stdout) == 4  # answers, README, the renamed file, SUPPORT.md (deleted, unedited)
+    assert git(project, "diff", "--name-only", "--diff-filter=U") == ".github/CONTRIBUTING.md\n"
+    refused = run("git", "commit", "-m", "update", cwd=project, check=False)
+    assert refused.returncode != 0 and "unmerged" in refused.stdout + refused.stderr
+    git(project, "add", ".github/CONTRIBUTING.md")  # the user confirms
+    commit_all(project, "update to v0.3.0")
+    assert "Set up with uv (USER EDIT)" in git(project, "show", "HEAD:.github/CONTRIBUTING.md")
+
+
+def test_deleted_file_keeps_the_users_version(releases: dict[str, Release], tmp_path: Path) -> None:
+    """v0.3.0 deletes SUPPORT.md (edited): the user's version stays, reported, exit 1; unedited moves stay silent."""
+    project = new_project(releases["0.2.0"], tmp_path / "acme")
+    support = project / "SUPPORT.md"
+    edited = support.read_text(encoding="utf-8") + "\nUSER EDIT: office hours on Fridays.\n"
+    support.write_text(edited, encoding="utf-8")
+    commit_all(project, "support edit")
+    before = files(project)
+    pretend = update(releases["0.3.0"], project, "--pretend", "--data", "support_url=https://acme.example/help")
+    assert "Would conflict: SUPPORT.md\n  SUPPORT.md: the template deleted it" in pretend.stdout
+    assert files(project) == before and git(project, "status", "--porcelain") == ""
+    done = update(releases["0.3.0"], project, "--data", "support_url=https://acme.example/help", check=False)
+    assert done.returncode == 1
+    assert support.read_text(encoding="utf-8") == edited
+    assert done.stderr.startswith("error: 1 conflict to resolve: SUPPORT.md\n")
+    assert "SUPPORT.md: the template deleted it; your version is kept (git rm it to accept the deletion)" in done.stderr
+    # CONTRIBUTING.md was not edited: its move is the template's, with nothing to report.
+    assert (project / ".github" / "CONTRIBUTING.md").exists() and not (project / "CONTRIBUTING.md").exists()
+    assert "CONTRIBUTING" not in done.stderr
+    assert summary_count(done.stdout) == 3
+    assert "UD SUPPORT.md" in git(project, "status", "--porcelain").splitlines()
+    git(project, "add", "SUPPORT.md")  # keep it
+    commit_all(project, "update to v0.3.0")
+    assert git(project, "show", "HEAD:SUPPORT.md") == edited
+
+
+def test_summary_counts_new_files_and_says_one_conflict(releases: dict[str, Release], tmp_path: Path) -> None:
+    """v0.1.0 -> v0.2.0 with a clash: the count includes the new files, "1 conflict", no raw git lines."""
+    project = new_project(releases["0.1.0"], tmp_path / "acme")
+    readme = project / "README.md"
+    lines = readme.read_text(encoding="utf-8").split("\n")
+    readme.write_text("\n".join(["# Acme Mail (USER TITLE)", *lines[1:]]), encoding="utf-8")
+    commit_all(project, "retitle")
+    done = update(releases["0.2.0"], project, check=False)
+    assert done.returncode == 1
+    listed = {line.split("|")[0].strip() for line in done.stdout.splitlines() if "|" in line}
+    assert {"CONTRIBUTING.md", "SUPPORT.md", "README.md"} <= listed
+    assert summary_count(done.stdout) == len(listed)
+    assert done.stderr.startswith("error: 1 conflict to resolve: README.md\n")
+
+
+def refusal(done: subprocess.CompletedProcess[str]) -> str:
+    """The stderr of a refused command: exit 1, one `error:` line and one hint, no traceback."""
+    assert done.returncode == 1, done
+    lines = done.stderr.splitlines()
+    assert len(lines) == 2 and lines[0].startswith("error: ") and lines[1].startswith("  hint: "), done.stderr
+    return done.stderr
+
+
+@pytest.mark.parametrize("commit", ["nonsense", "v0.0.0", "v0.1.1.dev3+gabc1234"])
+def test_unknown_or_uncarried_commit_is_refused(releases: dict[str, Release], tmp_path: Path, commit: str) -> None:
+    """A `_commit` that is no version, or a version the bundle lacks, is one clear error; nothing changes."""
+    project = new_project(releases["0.1.0"], tmp_path / "acme")
+    saved = project / ".copier-answers.yml"
+    saved.write_text(saved.read_text(encoding="utf-8").replace("_commit: v0.1.0", f"_commit: {commit}"), encoding="utf-8")
+    commit_all(project, "hand-edited answers")
+    before = files(project)
+    stderr = refusal(update(releases["0.2.0"], project, check=False))
+    if commit == "nonsense":
+        assert stderr == (
+            f"error: {project} records template `nonsense` (`_commit` in .copier-answers.yml), which is not a "
+            "segment-source version\n"
+            "  hint: set `_commit` to the segment-source release the project was made from (e.g. v0.1.0), commit, "
+            "and run segment-source update again\n")
+    else:
+        assert stderr == (
+            f"error: {project} records template `{commit}`, which this segment-source (0.2.0) does not carry "
+            "(it carries v0.1.0, v0.2.0)\n"
+            "  hint: update with the segment-source that made the project, or, if the project started from one of "
+            "those releases, set `_commit` to it in .copier-answers.yml, commit, and run segment-source update again\n")
+    assert files(project) == before and git(project, "status", "--porcelain") == ""
+    assert refusal(update(releases["0.2.0"], project, "--check", check=False)) == stderr
+
+
+def copied_release(release: Release, dest: Path) -> str:
+    """A copy of ``release``'s venv whose bundle can be changed; returns its python."""
+    shutil.copytree(release.venv, dest, symlinks=True)
+    return str(dest / "bin" / "python")
+
+
+def installed_bundle(venv: Path) -> Path:
+    return next(venv.glob("lib/python*/site-packages/generator/_template.bundle"))
+
+
+def test_missing_bundle_is_refused(releases: dict[str, Release], tmp_path: Path) -> None:
+    """A wheel install without its template history: `update` and `new` refuse with a reinstall hint."""
+    python = copied_release(releases["0.3.0"], tmp_path / "venv")
+    bundle = installed_bundle(tmp_path / "venv")
+    bundle.unlink()
+    project = new_project(releases["0.2.0"], tmp_path / "acme")
+    expected = (f"error: this segment-source has no template history: {bundle} is missing\n"
+                "  hint: reinstall segment-source from a release wheel or sdist "
+                "(pip install --force-reinstall segment-source-generator)\n")
+    data = "--data=support_url=https://acme.example/help"
+    # cwd: `python -m` puts the working directory first on sys.path, and this checkout has a generator too.
+    assert refusal(run(python, "-m", "generator", "update", str(project), data, cwd=tmp_path, check=False)) == expected
+    assert git(project, "status", "--porcelain") == ""
+    created = run(python, "-m", "generator", "new", str(tmp_path / "other"), "--defaults",
+                  *[f"--data={k}={v}" for k, v in ANSWERS.items()], data, cwd=tmp_path, check=False)
+    assert refusal(created) == expected and not (tmp_path / "other").exists()
+
+
+def test_bundle_without_its_own_version_is_refused(releases: dict[str, Release], tmp_path: Path) -> None:
+    """A v0.3.0 whose bundle stops at v0.2.0 refuses to update to a template it does not carry."""
+    python = copied_release(releases["0.3.0"], tmp_path / "venv")
+    shutil.copyfile(installed_bundle(releases["0.2.0"].venv), installed_bundle(tmp_path / "venv"))
+    project = new_project(releases["0.1.0"], tmp_path / "acme")
+    done = run(python, "-m", "generator", "update", str(project), "--data=support_url=https://acme.example/help",
+               cwd=tmp_path, check=False)
+    assert refusal(done) == (
+        "error: this segment-source (0.3.0) does not carry its own template v0.3.0\n"
+        "  hint: reinstall segment-source from a release wheel or sdist "
+        "(pip install --force-reinstall segment-source-generator)\n")
+    assert git(project, "status", "--porcelain") == ""

@@ -9,7 +9,7 @@ import pytest
 from packaging.version import Version
 
 import generator
-from generator import _bundle, _migrations
+from generator import _bundle, _carry, _migrations
 
 from .update_support import env
 
@@ -110,3 +110,68 @@ def test_generate_from_a_checkout_records_the_url_and_version_tag(tmp_path: Path
     text = (result.path / ".copier-answers.yml").read_text(encoding="utf-8")
     assert f"_src_path: {generator.TEMPLATE_URL}\n" in text
     assert f"_commit: v{generator.__version__}\n" in text
+
+
+def test_declared_file_renames_follow_chains_and_wildcards() -> None:
+    table = [
+        _migrations.Migration("0.2.0", "delivery tests renamed", renamed_files={"tests/test_delivery.py": "tests/test_send.py"}),
+        _migrations.Migration("0.3.0", "again", renamed_files={"tests/test_send.py": "tests/test_sending.py",
+                                                               "src/*/delivery.py": "src/*/sending.py"}),
+    ]
+    declared = _migrations.renamed_files(table)
+    assert declared == {"tests/test_delivery.py": "tests/test_sending.py", "tests/test_send.py": "tests/test_sending.py",
+                        "src/*/delivery.py": "src/*/sending.py"}
+    assert _carry._declared_target("src/acme_mail/delivery.py", declared) == "src/acme_mail/sending.py"
+    assert _carry._declared_target("src/a/b/delivery.py", declared) is None  # `*` is one segment
+    assert _migrations.renamed_files(_migrations.pending(Version("0.1.0"), Version("0.3.0"))) == {}
+
+
+BASE = "".join(f"line {n}\n" for n in range(1, 11))
+
+
+@pytest.fixture
+def updated(tmp_path: Path) -> tuple[Path, str]:
+    """A project just "updated": HEAD holds the user's files, the work tree what copier left."""
+    project = tmp_path / "project"
+    (project / "src" / "acme").mkdir(parents=True)
+    git(tmp_path, "init", "--quiet", "--initial-branch=main", str(project))
+    (project / "src" / "acme" / "delivery.py").write_text(BASE.replace("line 2\n", "line 2 USER\n"), encoding="utf-8")
+    (project / "notes.md").write_text(BASE.replace("line 9\n", "line 9 USER\n"), encoding="utf-8")
+    (project / "untouched.md").write_text(BASE, encoding="utf-8")
+    (project / "mine.txt").write_text("the user's own file\n", encoding="utf-8")
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "-m", "user state")
+    head = git(project, "rev-parse", "HEAD").strip()
+    for name in ("src/acme/delivery.py", "notes.md", "untouched.md", "mine.txt"):
+        (project / name).unlink()
+    # The new template: delivery.py much extended under a new name (too different to match);
+    # notes.md moved with line 9 changed, clashing with the user's edit.
+    rewritten = "# rewritten\n" + BASE.replace("line 5\n", "line 5 NEW\n") + "".join(f"extra {n}\n" for n in range(25))
+    (project / "src" / "acme" / "sending.py").write_text(rewritten, encoding="utf-8")
+    (project / "docs").mkdir()
+    (project / "docs" / "notes.md").write_text(BASE.replace("line 9\n", "line 9 TEMPLATE\n"), encoding="utf-8")
+    return project, head
+
+
+def test_carry_over_declared_rename_clash_and_kept_files(updated: tuple[Path, str]) -> None:
+    project, head = updated
+    tracked = _carry.head_files(project, head)
+    gone = _carry.vanished(project, tracked)
+    assert gone == ["mine.txt", "notes.md", "src/acme/delivery.py", "untouched.md"]
+    old = {"src/acme/delivery.py": BASE.encode(), "notes.md": BASE.encode(), "untouched.md": BASE.encode()}
+    carried = _carry.carry_over(project, head, tracked, gone, old, {"src/*/delivery.py": "src/*/sending.py"})
+    assert [(c.path, c.new_path, c.clean) for c in carried] == [
+        ("mine.txt", None, False),  # not the template's: always kept
+        ("notes.md", "docs/notes.md", False),  # found by content; both changed line 9
+        ("src/acme/delivery.py", "src/acme/sending.py", True),  # declared
+    ]
+    assert (project / "mine.txt").read_text(encoding="utf-8") == "the user's own file\n"
+    assert not (project / "untouched.md").exists()  # unedited: the template's deletion stands
+    notes = (project / "docs" / "notes.md").read_text(encoding="utf-8")
+    assert "<<<<<<< before updating\nline 9 USER\n=======\nline 9 TEMPLATE\n>>>>>>> after updating\n" in notes
+    sending = (project / "src" / "acme" / "sending.py").read_text(encoding="utf-8")
+    assert "line 2 USER" in sending and "line 5 NEW" in sending and "extra 24" in sending
+    status = git(project, "status", "--porcelain").splitlines()
+    assert {"AU mine.txt", "UU docs/notes.md", "UU src/acme/sending.py", "D  notes.md",
+            "D  src/acme/delivery.py", " D untouched.md"} == set(status)
+    assert "renamed src/acme/delivery.py to it (declared in segment-source's migrations)" in carried[2].describe()

@@ -1,14 +1,19 @@
 """Real releases for the update tests: tag, build a wheel, install it into its own venv.
 
 Each release is built once per session from a clone of this repository's HEAD (commit
-before running!), into ``--system-site-packages`` venvs so copier and friends come from
-the test environment and no index is needed. The template history is made here:
+before running!), into venvs that inherit the test run's packages (``tests/venvs.py``), so copier and
+friends come from the test environment and no index is needed. The template history is made here:
 
 * v0.1.0: HEAD as it is;
-* v0.2.0: README and client gain a mark on their first line, CONTRIBUTING.md is added, and
-  the ``maintainer`` answer becomes ``maintainer_company`` (the rename that the v0.2.0
-  migration in ``generator/_migrations.py`` handles);
-* v0.3.0: a new question without a default, ``support_url``, and another first-line mark.
+* v0.2.0: README and client gain a mark on their first line, CONTRIBUTING.md and SUPPORT.md
+  are added, and the ``maintainer`` answer becomes ``maintainer_company`` (the rename that
+  the v0.2.0 migration in ``generator/_migrations.py`` handles);
+* v0.3.0: a new question without a default, ``support_url``, another first-line mark,
+  CONTRIBUTING.md moved to .github/CONTRIBUTING.md (and given a support line), and
+  SUPPORT.md deleted.
+
+The files renamed and deleted are ones this history adds itself, so changes to the real
+template on other branches cannot break it.
 """
 
 from __future__ import annotations
@@ -17,9 +22,10 @@ import os
 import re
 import subprocess
 import sys
-import venv
 from dataclasses import dataclass
 from pathlib import Path
+
+from .venvs import make_venv
 
 REPO = Path(__file__).resolve().parent.parent
 VERSIONS = ("0.1.0", "0.2.0", "0.3.0")
@@ -85,23 +91,31 @@ def _mark_first_line(path: Path, mark: str) -> None:
 
 
 CLIENT = Path("template/src/{{package_name}}/client.py")
+CONTRIBUTING = """# Contributing to the {{ integration_name }} source
+
+Set up a virtual environment and install the project with its test extra.
+
+Run `pytest` before sending a change.
+"""
 
 
 def _v2(repo: Path) -> None:
     _mark_first_line(repo / "template/README.md.jinja", " (template v2)")
     _mark_first_line(repo / CLIENT, " Template v2.")
-    (repo / "template/CONTRIBUTING.md.jinja").write_text(
-        "# Contributing to the {{ integration_name }} source\n\nRun `pytest` before sending a change.\n",
+    (repo / "template/CONTRIBUTING.md.jinja").write_text(CONTRIBUTING, encoding="utf-8")
+    (repo / "template/SUPPORT.md.jinja").write_text(
+        "# Getting help with the {{ integration_name }} source\n\nWrite to {{ support_email }}.\n",
         encoding="utf-8")
-    # The answer rename that generator/_migrations.py migrates.
+    # The answer rename that generator/_migrations.py migrates. The templates keep reading
+    # `maintainer`, now a computed alias of the new question (never asked, never saved), so
+    # the rename does not depend on how each template spells its uses of the answer.
     _edit(repo / "copier.yml", r"^maintainer:", "maintainer_company:")
+    with (repo / "copier.yml").open("a", encoding="utf-8") as stream:
+        stream.write('\nmaintainer:\n  type: str\n  when: false\n  default: "{{ maintainer_company }}"\n')
     _edit(repo / "generator/_rules.py", r'^    "maintainer": maintainer,', '    "maintainer_company": maintainer,')
-    for path in [*(repo / "generator").glob("*.py"), *(repo / "docs_templates").rglob("*.jinja"),
-                 *(repo / "template").rglob("*.jinja")]:
+    for path in (repo / "generator").rglob("*.py"):
         text = path.read_text(encoding="utf-8")
-        text = text.replace('answers["maintainer"]', 'answers["maintainer_company"]')
-        text = re.sub(r"\{\{ maintainer \}\}", "{{ maintainer_company }}", text)
-        path.write_text(text, encoding="utf-8")
+        path.write_text(text.replace('answers["maintainer"]', 'answers["maintainer_company"]'), encoding="utf-8")
 
 
 def _v3(repo: Path) -> None:
@@ -109,8 +123,11 @@ def _v3(repo: Path) -> None:
     with (repo / "copier.yml").open("a", encoding="utf-8") as stream:
         stream.write("\nsupport_url:\n  type: str\n  help: Support page (https://...)\n")
     _edit(repo / "generator/_rules.py", r"^RULES: (.*)= \{\n", 'RULES: \\1= {\n    "support_url": website,\n')
-    with (repo / "template/CONTRIBUTING.md.jinja").open("a", encoding="utf-8") as stream:
+    # A rename that also changes the file (found by content), and a deletion.
+    git(repo, "mv", "template/CONTRIBUTING.md.jinja", "template/.github/CONTRIBUTING.md.jinja")
+    with (repo / "template/.github/CONTRIBUTING.md.jinja").open("a", encoding="utf-8") as stream:
         stream.write("\nSupport: {{ support_url }}\n")
+    git(repo, "rm", "--quiet", "template/SUPPORT.md.jinja")
 
 
 CHANGES = {"0.2.0": _v2, "0.3.0": _v3}
@@ -131,7 +148,7 @@ def build_releases(root: Path) -> dict[str, Release]:
         run(sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist), str(repo))
         (wheel,) = dist.glob("*.whl")
         target = root / f"venv-{version}"
-        venv.EnvBuilder(system_site_packages=True, with_pip=False).create(target)
+        make_venv(target)
         run(sys.executable, "-m", "pip", "--python", str(target / "bin" / "python"), "install", "--quiet",
             "--no-deps", "--no-index", str(wheel))
         releases[version] = Release(version, wheel, target)

@@ -5,16 +5,20 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
-from .. import _code, _metadata, _rules, _segment
+from .. import _code, _metadata, _paths, _rules, _segment
 from .._project import Project
-from ..errors import AnswerError
+from ..errors import AnswerError, GeneratorError
 from ._report import Item, Status, green, red, worst, yellow
 
 FILE = _metadata.METADATA_PATH.as_posix()
-_OPTIONAL = {"categories.secondary"}
+# Optional, or reported by their own item (docs links: projects made before they existed).
+_OPTIONAL = {"categories.secondary", *(f"docs.{key}" for key in _metadata.DOCS_LINKS)}
 _OPEN = {"regions"}  # its keys are the declared regions, checked by catalog.regions
-_DOCS_SLUG_RE = re.compile(r'`context\.integration`\s*\|\s*`\{"name":\s*"(?P<slug>[^"]*)"')
+# The page's Getting started names the warehouse schema after the slug (segment-docs' pages
+# carry no context.integration row, so this is where the page shows the slug).
+_DOCS_SLUG_RE = re.compile(r"the source name `(?P<schema>[A-Za-z0-9_]+)_prod`")
 
 
 def expected_fields() -> list[str]:
@@ -75,11 +79,14 @@ def _slug(project: Project) -> Item:
         spec_py = "spec.py" if project.package_dir is None else project.package_dir.relative_to(project.root).joinpath("spec.py").as_posix()
         found.append((Status.RED, f"the client sends `{client_slug}` as context.integration.name ({spec_py} INTEGRATION_SLUG), the catalog says `{slug}`",
                       f"use one slug: the one Segment gave you in the Developer Portal, in both {FILE} and {spec_py}"))
-    page = project.docs_page
-    docs_slug = _DOCS_SLUG_RE.search(page.read_text(encoding="utf-8")) if page.is_file() else None
-    if docs_slug and docs_slug["slug"] != slug:
-        found.append((Status.RED, f"the docs page's context.integration row says `{docs_slug['slug']}`",
-                      "run `segment-source docs` to regenerate the page's tables"))
+    try:
+        page = project.docs_page
+        docs_slug = _DOCS_SLUG_RE.search(_paths.read_text(page, "the docs page")) if page.is_file() else None
+    except GeneratorError:
+        docs_slug = None  # docs.page reports it
+    if docs_slug and docs_slug["schema"] != str(slug).replace("-", "_"):
+        found.append((Status.RED, f"the docs page's schema example says `{docs_slug['schema']}_prod`",
+                      "run `segment-source docs` to rewrite the page's lines that name the slug"))
     return worst("catalog.slug", found, f"slug `{slug}` (client and docs page agree)")
 
 
@@ -125,6 +132,28 @@ def _regions(project: Project) -> Item:
     return worst("catalog.regions", found, f"regions {listed}")
 
 
+def _docs_links(project: Project) -> Item:
+    """The Public Beta Checklist's docs links: https URLs, yellow while placeholders."""
+    docs = project.metadata.get("docs")
+    docs = docs if isinstance(docs, Mapping) else {}
+    slug = str(project.metadata.get("slug") or "")
+    found: list[tuple[Status, str, str]] = []
+    for key, what in _metadata.DOCS_LINKS.items():
+        value = docs.get(key)
+        if value in (None, "", _metadata.PLACEHOLDER):
+            state = "still " + repr(_metadata.PLACEHOLDER) if value == _metadata.PLACEHOLDER else "missing"
+            example = _metadata.segment_docs_url(slug) if key == "segment_docs_url" else "https://..."
+            found.append((Status.YELLOW, f"docs.{key} ({what}) is {state}", f"set `docs.{key}: {example}` in {FILE}"))
+            continue
+        parts = urlsplit(value) if isinstance(value, str) else None
+        if parts is None or parts.scheme != "https" or not parts.hostname or "." not in parts.hostname or any(c.isspace() for c in value):
+            found.append((Status.RED, f"docs.{key} `{value}` is not an https:// URL", f"give the https:// address of {what}"))
+        elif key == "segment_docs_url" and value.rstrip("/") != _metadata.segment_docs_url(slug).rstrip("/"):
+            found.append((Status.YELLOW, f"docs.segment_docs_url `{value}` is not where Segment publishes the `{slug}` page",
+                          f"use `{_metadata.segment_docs_url(slug)}`"))
+    return worst("catalog.docs_links", found, "docs links: your docs, Segment's docs and the catalog page are https URLs")
+
+
 def check(project: Project) -> list[Item]:
     """The catalog items, in the order Segment's Catalog info tab asks for them."""
     meta = project.metadata
@@ -140,4 +169,5 @@ def check(project: Project) -> list[Item]:
         _regions(project),
         _rule("catalog.event_families", _rules.event_families, list(meta.get("event_families") or []),
               "event families " + ", ".join(f"`{f}`" for f in meta.get("event_families") or [])),
+        _docs_links(project),
     ]

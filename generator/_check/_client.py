@@ -7,9 +7,11 @@ function: it searches every file of the package (``spec.py`` aside, which only d
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
-from .. import _code, _segment
+from .. import _code, _paths, _segment
 from .._project import Project
+from ..errors import GeneratorError, printable
 from ._report import Item, Status, green, red, worst
 
 _INTEGRATION_KEY_RE = re.compile(r"""["']integration["']""")
@@ -17,14 +19,39 @@ _AUTH_HEADER_RE = re.compile(r"""["']Authorization["']""", re.IGNORECASE)
 _BASIC_RE = re.compile(r"""["'{ ]Basic[ "'{]|Basic \{""")
 
 
+def _read(path: Path) -> str:
+    try:
+        return _paths.read_text(path, "a package file")
+    except (OSError, GeneratorError):
+        return ""  # client.syntax reports it
+
+
 def _texts(project: Project) -> dict[str, str]:
     """Package file name -> text, without ``spec.py``."""
     assert project.package_dir is not None
     return {
-        path.relative_to(project.package_dir).as_posix(): path.read_text(encoding="utf-8", errors="replace")
+        path.relative_to(project.package_dir).as_posix(): _read(path)
         for path in project.source_files()
         if path.name != "spec.py"
     }
+
+
+def _syntax(project: Project) -> Item:
+    """Every module of the package compiles: a broken one fails on import, at the customer's."""
+    assert project.package_dir is not None
+    broken = []
+    for path in project.source_files():
+        name = path.relative_to(project.root).as_posix()
+        try:
+            compile(_paths.read_text(path, name), name, "exec", dont_inherit=True)
+        except SyntaxError as exc:
+            broken.append(f"{name}:{exc.lineno}: {printable(exc.msg)}")
+        except (OSError, ValueError, RecursionError, MemoryError, GeneratorError) as exc:
+            broken.append(f"{name}: {printable(str(exc)).splitlines()[0]}")
+    if broken:
+        return red("client.syntax", f"{len(broken)} module(s) of the package do not compile, so importing it fails",
+                   "fix the syntax errors below (or restore the files from git), then run the tests", broken)
+    return green("client.syntax", f"the package's {len(project.source_files())} modules compile")
 
 
 def _integration(project: Project, texts: dict[str, str]) -> Item:
@@ -75,8 +102,8 @@ def _regions(project: Project, texts: dict[str, str]) -> Item:
 
 
 def check(project: Project) -> list[Item]:
-    """``client.integration``, ``client.auth`` and ``client.regions``."""
+    """``client.syntax``, ``client.integration``, ``client.auth`` and ``client.regions``."""
     if project.package_dir is None:
         return [red("client.package", "no src/<package>/spec.py: the client package is missing", "restore src/ from git or with copier update")]
     texts = _texts(project)
-    return [_integration(project, texts), _auth(texts), _regions(project, texts)]
+    return [_syntax(project), _integration(project, texts), _auth(texts), _regions(project, texts)]

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 
-from .. import _code, _segment
-from .._docs import generated_regions, render_page, unified_diff
+from .. import _code, _dialect, _paths, _segment
+from .._docs import generated_regions, markdown_text, markdown_url, render_page, unified_diff
+from .._page_facts import maintained_by
 from .._project import Project
+from ..errors import GeneratorError
 from ._report import Item, Status, green, red, worst, yellow
 
 _HEADING_RE = re.compile(r"^## +(.+?)\s*#*\s*$", re.MULTILINE)
+_REGION_INCLUDE = "{% include content/source-region-unsupported.md %}"
 _FIX_TABLES = "run `segment-source docs` to regenerate the tables (hand-written text outside the markers is kept)"
 
 
@@ -58,10 +61,11 @@ def _structure(project: Project, page: str, rendered: str) -> Item:
     intro = found[""]
     maintainer = str(project.meta("maintainer", "maintainer") or "")
     email = str(project.meta("support_email", "support_email") or "")
-    if maintainer and maintainer not in intro:
+    # The page writes answers escaped (docs_templates/markdown.jinja): look for that form.
+    if maintainer and markdown_text(maintainer) not in intro:
         problems.append((Status.RED, f"the intro does not name the maintainer `{maintainer}`",
-                         f"say in the intro: This source is maintained by {maintainer}."))
-    if email and f"mailto:{email}" not in intro:
+                         f"say in the intro: {maintained_by(markdown_text(maintainer))}"))
+    if email and f"mailto:{markdown_url(email)}" not in intro:
         problems.append((Status.RED, f"the intro has no support contact (mailto:{email})",
                          f"link the support email in the intro: [contact the support team](mailto:{email})"))
     return worst("docs.sections", problems, "intro with maintainer and support contact, then " + ", ".join(expected))
@@ -78,6 +82,14 @@ def _regions(project: Project, page: str, rendered: str) -> Item:
     if not supported and mentioned:
         return red("docs.regions", "the page mentions the EU endpoint, but the catalog declares US only",
                    "run `segment-source docs`, or declare `regions.eu` once the source sends to the EU endpoint")
+    # segment-docs tells EU workspaces a source is US-only with this include, and only then.
+    included = _REGION_INCLUDE in page
+    if not supported and not included:
+        return red("docs.regions", "the catalog declares US only, but the page lacks segment-docs' US-only notice",
+                   f"run `segment-source docs`, or put `{_REGION_INCLUDE}` right after the front matter")
+    if supported and included:
+        return red("docs.regions", "the catalog declares EU, but the page says the source is US-only",
+                   f"run `segment-source docs`, or remove `{_REGION_INCLUDE}`")
     ours, fresh = generated_regions(page).get("regions"), generated_regions(rendered).get("regions")
     if ours is not None and fresh is not None and ours != fresh:
         return yellow("docs.regions", "the regions notice differs from the catalog's regions", _FIX_TABLES,
@@ -105,7 +117,7 @@ def _events(project: Project, page: str, rendered: str) -> Item:
     spec_names = [e.name for e in _segment.spec_events()]
     undocumented = sorted({
         d.name for d in _code.event_definitions(project)
-        if d.name not in documented and naming.spec_name_for(d.name, spec_names, _segment.lookalikes()) is None
+        if markdown_text(d.name) not in documented and naming.spec_name_for(d.name, spec_names, _segment.lookalikes()) is None
     })
     if undocumented:
         problems.append((Status.YELLOW, "the source sends events the page does not list: " + ", ".join(undocumented),
@@ -114,17 +126,51 @@ def _events(project: Project, page: str, rendered: str) -> Item:
     return worst("docs.events", problems, f"Events ({count}) and Event Properties tables match the catalog", details)
 
 
+def _shown(findings: list[_dialect.Finding]) -> list[str]:
+    return [f"line {f.line}: {f.what}: {f.text[:120]!r}" for f in findings]
+
+
+def _markup(page: str) -> Item:
+    """Raw HTML on the page would be live on Segment's site (and in the preview)."""
+    found = _dialect.raw_html(page)
+    if found:
+        tags = ", ".join(sorted({f.what for f in found}))
+        return red("docs.markup", f"raw HTML on the page ({tags}), which Segment's site would render as it is",
+                   "write it in Markdown, or escape `<` as `&lt;`; `segment-source docs` escapes the generated parts",
+                   _shown(found))
+    return green("docs.markup", "no raw HTML")
+
+
+def _dialect_item(page: str) -> Item:
+    """The page goes into segment-docs unchanged: no syntax only mkdocs renders."""
+    found = _dialect.mkdocs_only(page)
+    blocks = [f for f in found if "heading" not in f.what]
+    if blocks:
+        return red("docs.dialect", f"mkdocs-only syntax that Segment's site shows as plain text ({len(blocks)} line(s))",
+                   'use segment-docs\' callouts instead: `> info ""` (or `warning`, `success`) on one line, '
+                   "then the text on lines starting with `> `", _shown(found))
+    if found:
+        return yellow("docs.dialect", "attribute lists on headings, which segment-docs' pages do not use",
+                      "remove the `{...}` after the heading text", _shown(found))
+    return green("docs.dialect", "segment-docs' dialect (callouts, Liquid include), no mkdocs-only syntax")
+
+
 def check(project: Project) -> list[Item]:
-    """``docs.page``, then its sections, its regions notice and its tables."""
-    path = project.docs_page
-    shown = path.relative_to(project.root).as_posix()
-    if not path.is_file():
-        return [red("docs.page", f"{shown} is missing", "run `segment-source docs` to write it")]
-    page = path.read_text(encoding="utf-8")
+    """``docs.page``, then its sections, its regions notice, its tables and its markup."""
+    try:
+        path = project.docs_page
+        shown = path.relative_to(project.root).as_posix()
+        if not path.is_file():
+            return [red("docs.page", f"{shown} is missing", "run `segment-source docs` to write it")]
+        page = _paths.read_text(path, "the docs page")
+    except GeneratorError as exc:  # a page path out of the project, a FIFO, a huge file
+        return [red("docs.page", exc.message, exc.hint)]
     rendered = render_page(project)
     return [
         green("docs.page", f"{shown} (goes to segment-docs as index.md of cloud-apps/{project.slug})"),
         _structure(project, page, rendered),
         _regions(project, page, rendered),
         _events(project, page, rendered),
+        _markup(page),
+        _dialect_item(page),
     ]

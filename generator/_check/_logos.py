@@ -6,7 +6,9 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from .. import _paths
 from .._project import Project
+from ..errors import GeneratorError
 from ._report import Item, green, red, yellow
 
 # The generated placeholders carry this comment until the partner replaces them.
@@ -37,13 +39,18 @@ def _size(root: ET.Element) -> tuple[float, float] | None:
 def _load(project: Project, key: str) -> tuple[Path, ET.Element | str]:
     """The file's path, and its parsed root or the reason it cannot be used."""
     relative = str(project.metadata.get(key) or f"catalog/{key}.svg")
-    path = project.root / relative
+    try:
+        path = _paths.inside(project.root, relative, f"{key} in catalog/metadata.yml")
+    except GeneratorError as exc:
+        return project.root / "catalog" / f"{key}.svg", exc.message
     if path.suffix.lower() != ".svg":
         return path, f"`{relative}` is not an .svg file: Segment takes SVG only"
     try:
-        root = ET.parse(path).getroot()
+        root = ET.fromstring(_paths.read_text(path, f"`{relative}`"))
     except FileNotFoundError:
         return path, f"`{relative}` does not exist"
+    except GeneratorError as exc:
+        return path, exc.message
     except (ET.ParseError, OSError) as exc:
         return path, f"`{relative}` is not valid SVG ({exc})"
     if root.tag.rsplit("}", 1)[-1] != "svg":
@@ -70,7 +77,7 @@ def check(project: Project) -> list[Item]:
             if abs(size[0] - size[1]) > 1e-6:
                 items.append(red(item_id, f"the mark is {shown}, not square", "make the mark square (equal width and height, or a square viewBox)"))
                 continue
-        if PLACEHOLDER_MARK in path.read_text(encoding="utf-8", errors="replace"):
+        if PLACEHOLDER_MARK in _paths.read_text(path, path.name):
             items.append(yellow(item_id, f"{path.name} is still the generated placeholder ({shown})",
                                 f"replace {path.name} with your own SVG: {what}"))
             continue

@@ -12,9 +12,13 @@ import base64
 import binascii
 import re
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import IO
 
+from .. import _paths
 from .._project import Project
+from ..errors import GeneratorError
 from ._report import Item, green, red, yellow
 
 _ASSIGNED_RE = re.compile(
@@ -26,6 +30,7 @@ _ASSIGNED_RE = re.compile(
     """
 )
 _BASIC_RE = re.compile(r"Basic\s+(?P<value>[A-Za-z0-9+/]{20,}={0,2})")
+_MAX_LINE = 64 * 1024  # a key sits on a line of code, not in a minified blob
 _FAKE_WORDS = ("test", "example", "fake", "dummy", "sample", "placeholder", "change", "your", "xxxx", "redacted", "secret", "key")
 
 
@@ -73,32 +78,87 @@ def _git(project: Project, *args: str) -> str | None:
     return done.stdout if done.returncode == 0 else None
 
 
-def _tracked(project: Project, files: list[str]) -> list[Leak]:
-    leaks = []
+def _tracked(project: Project, files: list[str]) -> tuple[list[Leak], list[str]]:
+    """Leaks in the given files, and the files that could not be scanned (with why).
+
+    Symlinks are skipped (git stores the link, not its target) and so is what is not a
+    small regular text file: a FIFO would hang the read, a link to ``/dev/zero`` or a
+    290 MB file would take minutes and gigabytes.
+    """
+    leaks: list[Leak] = []
+    unscanned: list[str] = []
     for name in files:
+        path = project.root / name
+        if path.is_symlink() or not _paths.within(project.root, path):
+            continue
         try:
-            text = (project.root / name).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            continue  # binary or gone
+            text = _paths.read_text(path, name)
+        except FileNotFoundError:
+            continue  # deleted but still tracked
+        except GeneratorError as exc:
+            if "binary" not in exc.message and "UTF-8" not in exc.message:
+                unscanned.append(exc.message)
+            continue
         for number, line in enumerate(text.splitlines(), 1):
-            leaks += [Leak(f"{name}:{number}", key) for key in keys_in(line)]
-    return leaks
+            leaks += [Leak(f"{name}:{number}", key) for key in keys_in(line[:_MAX_LINE])]
+    return leaks, unscanned
+
+
+def _lines(stream: IO[bytes]) -> Iterator[str]:
+    """Lines of a byte stream, each cut to :data:`_MAX_LINE`, never holding more in memory."""
+    while chunk := stream.readline(_MAX_LINE):
+        line = chunk
+        while not chunk.endswith(b"\n") and (chunk := stream.readline(_MAX_LINE)):
+            pass  # the rest of an over-long line: skipped
+        yield line.decode("utf-8", errors="replace").rstrip("\n")
+
+
+def _large_blob_paths(project: Project) -> list[str]:
+    """Paths of every blob over the read cap in any commit (sizes read, never the blobs)."""
+    objects = _git(project, "rev-list", "--objects", "--all") or ""
+    done = subprocess.run(["git", "cat-file", "--batch-check=%(objecttype) %(objectsize) %(rest)"], cwd=project.root,
+                          input=objects, capture_output=True, text=True, errors="replace", check=False)
+    large = set()
+    for line in done.stdout.splitlines():
+        kind, size, name = [*line.split(" ", 2), "", ""][:3]
+        if kind == "blob" and size.isdigit() and int(size) > _paths.MAX_TEXT_BYTES and name:
+            large.add(name)
+    return sorted(large)
 
 
 def _history(project: Project) -> list[Leak]:
-    """Keys added by any commit of any ref (``git log -p --all``, added lines only)."""
-    log = _git(project, "log", "--all", "-p", "--no-color", "--no-ext-diff", "-U0", "--format=commit %h")
+    """Keys added by any commit of any ref (``git log -p --all``, added lines only).
+
+    The log is streamed line by line, and files over the read cap are left out: a history
+    holding a huge file neither sits in memory nor takes minutes.
+    """
     leaks: dict[str, Leak] = {}
     commit = path = ""
-    for line in (log or "").splitlines():
-        if line.startswith("commit "):
-            commit = line.split()[1]
-        elif line.startswith("+++ "):
-            path = line[6:] if line.startswith("+++ b/") else line[4:]
-        elif line.startswith("+"):
-            for key in keys_in(line[1:]):
-                leaks.setdefault(key, Leak(f"commit {commit} {path}", key))  # the first commit found
+    # Paths that ever held a blob over the read cap are left out, as _tracked skips them on
+    # disk: git would load each whole blob just to call it binary.
+    excluded = [f":(exclude,literal){name}" for name in _large_blob_paths(project)]
+    args = ["git", "log", "--all", "-p", "--no-color", "--no-ext-diff", "-U0", "--format=commit %h",
+            "--", ".", *excluded]
+    with subprocess.Popen(args, cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as git:
+        assert git.stdout is not None
+        for line in _lines(git.stdout):
+            if line.startswith("commit "):
+                commit = line.split()[1]
+            elif line.startswith("+++ "):
+                path = line[6:] if line.startswith("+++ b/") else line[4:]
+            elif line.startswith("+"):
+                for key in keys_in(line[1:]):
+                    leaks.setdefault(key, Leak(f"commit {commit} {path}", key))  # the first commit found
     return list(leaks.values())
+
+
+def _files_item(leaks: list[Leak], unscanned: list[str], where: str, fix: str, scanned: str) -> Item:
+    if leaks:
+        return red("secrets.files", f"write key(s) in {len(leaks)} {where}", fix, [leak.shown() for leak in leaks])
+    if unscanned:
+        return yellow("secrets.files", f"no write key found, but {len(unscanned)} file(s) were not scanned",
+                      "look into them by hand, or remove them from the project", unscanned)
+    return green("secrets.files", scanned)
 
 
 def check(project: Project) -> list[Item]:
@@ -107,19 +167,15 @@ def check(project: Project) -> list[Item]:
     if not (project.root / ".git").exists() or _git(project, "rev-parse", "--git-dir") is None:
         on_disk = [p.relative_to(project.root).as_posix() for p in project.root.rglob("*")
                    if p.is_file() and not {".git", ".venv", "__pycache__", "site"} & set(p.relative_to(project.root).parts)]
-        leaks = _tracked(project, on_disk)
-        first = (red("secrets.files", f"write key(s) in {len(leaks)} place(s)", f"{rotate}; read it from SEGMENT_WRITE_KEY instead",
-                     [leak.shown() for leak in leaks])
-                 if leaks else green("secrets.files", "no write key in the project's files"))
+        leaks, unscanned = _tracked(project, on_disk)
+        first = _files_item(leaks, unscanned, "place(s)", f"{rotate}; read it from SEGMENT_WRITE_KEY instead",
+                            "no write key in the project's files")
         return [first, yellow("secrets.history", "not a git repository, so there is no history to check",
                               "put the project under git (`git init`) before publishing it")]
-    files = (_git(project, "ls-files", "-z") or "").split("\0")
-    leaks = _tracked(project, [f for f in files if f])
-    items = [
-        red("secrets.files", f"write key(s) in {len(leaks)} tracked place(s)",
-            f"{rotate}; read it from SEGMENT_WRITE_KEY and keep it in the ignored .env", [leak.shown() for leak in leaks])
-        if leaks else green("secrets.files", f"no write key in the {len([f for f in files if f])} tracked files")
-    ]
+    files = [f for f in (_git(project, "ls-files", "-z") or "").split("\0") if f]
+    leaks, unscanned = _tracked(project, files)
+    items = [_files_item(leaks, unscanned, "tracked place(s)", f"{rotate}; read it from SEGMENT_WRITE_KEY and keep it in the ignored .env",
+                         f"no write key in the {len(files)} tracked files")]
     history = _history(project)
     items.append(
         red("secrets.history", f"write key(s) in the git history ({len(history)})",

@@ -13,10 +13,16 @@ def _names(project: Project, definitions: list[_code.EventDefinition]) -> Item:
     problems: list[tuple[Status, str, str]] = []
     for definition in definitions:
         lookalike = naming.spec_name_for(definition.name, spec_names, _segment.lookalikes())
+        similar = naming.similar_spec_name(definition.name, _segment.similar_names())
+        advice = naming.naming_advice(definition.name, _segment.similar_names())
         for problem in _segment.naming_problems(definition.name):
             if lookalike is not None:
                 # Segment rejects a source that sends a look-alike of a Spec event.
                 problems.append((Status.RED, f"{definition.where}: {problem}", f"name it exactly {lookalike!r}, as the Spec does"))
+            elif problem in advice:
+                # It may be another action; only the partner knows, so it is a question.
+                problems.append((Status.YELLOW, f"{definition.where}: {problem}",
+                                 f"if it is the same action, name it exactly {similar!r}; otherwise keep it"))
             else:
                 # Other casing is allowed when the platform needs it; the reviewers ask why.
                 problems.append((Status.YELLOW, f"{definition.where}: {problem}", "use Proper Case event names"))

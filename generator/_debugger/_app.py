@@ -14,10 +14,14 @@ from typing import IO, TYPE_CHECKING, Any
 
 from ._keys import WriteKeys
 from ._server import HTTPServer, write_jsonl
-from ._store import EventStore
+from ._store import DEFAULT_KEEP, DEFAULT_MAX_BYTES, EventStore
+from ._validate import check_event
 
 if TYPE_CHECKING:
     from typing_extensions import Self  # typing.Self needs Python 3.11
+
+
+_WARM_UP = {"type": "track", "userId": "u", "event": "Warm Up", "properties": {"a": 1}}
 
 
 class DebuggerServer:
@@ -33,12 +37,16 @@ class DebuggerServer:
     Args:
         host: The address to listen on; loopback unless you mean to share it.
         port: The port; 0 picks a free one (read it back from :attr:`url`).
-        write_keys: Accept only these write keys (401 for others); empty accepts any.
+        write_keys: The write keys you expect. Events with another key are still
+            accepted with a 200, as Segment accepts them, and marked ``warn``.
+        strict_keys: Answer 401 to a key not in ``write_keys`` (Segment does not).
         integration: The slug ``context.integration.name`` must equal, if any.
         log: Append every event to this JSONL file (write keys masked).
         fail_rate: The share of API requests to answer with 503, from 0 to 1.
         rate_limit: Answer 429 once more than this many API requests arrive in a second.
         keep: How many events to keep for the page; older ones are only counted.
+        keep_bytes: How many bytes of event JSON to keep at most; the oldest go first.
+        read_timeout: Seconds a client has to send a whole request once it starts one.
         seed: Seed the fault injection's random choices, for repeatable runs.
         verbose: Log each request line to stderr.
 
@@ -52,11 +60,14 @@ class DebuggerServer:
         port: int = 0,
         *,
         write_keys: Iterable[str] = (),
+        strict_keys: bool = False,
         integration: str | None = None,
         log: str | Path | None = None,
         fail_rate: float = 0.0,
         rate_limit: int | None = None,
-        keep: int = 1000,
+        keep: int = DEFAULT_KEEP,
+        keep_bytes: int = DEFAULT_MAX_BYTES,
+        read_timeout: float = 10.0,
         seed: int | None = None,
         verbose: bool = False,
     ) -> None:
@@ -64,15 +75,19 @@ class DebuggerServer:
             raise ValueError(f"fail_rate must be between 0 and 1, got {fail_rate}")
         if rate_limit is not None and rate_limit < 1:
             raise ValueError(f"rate_limit must be at least 1 request/s, got {rate_limit}")
+        if not read_timeout > 0:
+            raise ValueError(f"read_timeout must be over 0 seconds, got {read_timeout}")
         self.host = host
         self.port = port
         self.write_keys = WriteKeys(write_keys)
+        self.strict_keys = strict_keys
+        self.read_timeout = read_timeout
         self.integration = integration or None
         self.log_path = Path(log) if log is not None else None
         self.fail_rate = fail_rate
         self.rate_limit = rate_limit
         self.verbose = verbose
-        self.store = EventStore(keep)
+        self.store = EventStore(keep, keep_bytes)
         self.stopping = threading.Event()
         self._random = random.Random(seed)
         self._lock = threading.Lock()
@@ -106,6 +121,9 @@ class DebuggerServer:
         if self._httpd is not None:
             raise RuntimeError("the debugger is already running")
         self.stopping.clear()
+        # Load segment.yml and the naming rules now: their caches hold no lock, so a burst
+        # of first requests would otherwise parse them once per thread, all at once.
+        check_event(_WARM_UP, integration=self.integration)
         if self.log_path is not None:
             self._log = self.log_path.open("a", encoding="utf-8")
         try:
@@ -158,10 +176,10 @@ class DebuggerServer:
 
     def record(self, records: list[dict[str, Any]]) -> None:
         """Store the accepted events of one request, and log them when asked."""
-        self.store.add(records)
+        texts = self.store.add(records)
         if self._log is not None:
             with self._lock:
-                write_jsonl(self._log, records)
+                write_jsonl(self._log, texts)
 
     def over_rate_limit(self) -> bool:
         """Count one API request; tell whether it is over ``rate_limit`` this second."""

@@ -15,9 +15,11 @@ from typing import Any
 
 from ..errors import GeneratorError
 from ._app import DebuggerServer
+from ._store import DEFAULT_KEEP, DEFAULT_MAX_BYTES
 
 DEFAULT_PORT = 8765
-DEFAULT_KEEP = 1000
+DEFAULT_KEEP_MB = DEFAULT_MAX_BYTES // (1024 * 1024)
+DEFAULT_READ_TIMEOUT = 10.0
 
 
 def _share(text: str) -> float:
@@ -35,6 +37,13 @@ def _at_least(minimum: int) -> Any:
         return value
 
     return parse
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError(f"must be over 0 and at most 3600, e.g. 10, got {text}")
+    return value
 
 
 def _port(text: str) -> int:
@@ -63,7 +72,13 @@ def configure(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="KEY",
-        help="accept only this write key (repeatable); others get 401. Default: accept any key",
+        help="a write key you expect (repeatable); events with other keys are accepted with "
+        "a 200, as Segment does, and marked warn",
+    )
+    parser.add_argument(
+        "--strict-keys",
+        action="store_true",
+        help="answer 401 to a key that is not a --write-key (Segment itself answers 200)",
     )
     parser.add_argument(
         "--integration", metavar="SLUG", help="the slug every context.integration.name must equal"
@@ -90,6 +105,21 @@ def configure(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         default=DEFAULT_KEEP,
         metavar="N",
         help=f"events kept for the page; older ones are only counted (default: {DEFAULT_KEEP})",
+    )
+    parser.add_argument(
+        "--keep-mb",
+        type=_at_least(1),
+        default=DEFAULT_KEEP_MB,
+        metavar="MB",
+        help=f"at most this many MB of events kept, oldest dropped first (default: {DEFAULT_KEEP_MB})",
+    )
+    parser.add_argument(
+        "--read-timeout",
+        type=_seconds,
+        default=DEFAULT_READ_TIMEOUT,
+        metavar="S",
+        help="seconds a client has to send a whole request once it starts "
+        f"(default: {DEFAULT_READ_TIMEOUT:g})",
     )
     parser.add_argument(
         "--seed", type=int, metavar="N", help="seed the fault injection, for repeatable runs"
@@ -130,11 +160,14 @@ def run(args: argparse.Namespace) -> int:
         args.host,
         args.port,
         write_keys=args.write_keys,
+        strict_keys=args.strict_keys,
         integration=args.integration,
         log=args.log,
         fail_rate=args.fail_rate,
         rate_limit=args.rate_limit,
         keep=args.keep,
+        keep_bytes=args.keep_mb * 1024 * 1024,
+        read_timeout=args.read_timeout,
         seed=args.seed,
         verbose=args.verbose,
     )
@@ -169,7 +202,12 @@ def run(args: argparse.Namespace) -> int:
 def _announce(debugger: DebuggerServer, args: argparse.Namespace) -> None:
     print(f"Source Debugger: {debugger.url}/", flush=True)
     print(f"  point your source at host={debugger.url!r} (SDKs) or {debugger.url}/v1 (HTTP API)")
-    keys = f"{len(debugger.write_keys)} write key(s)" if debugger.write_keys else "any write key"
+    if not debugger.write_keys:
+        keys = "any write key"
+    elif debugger.strict_keys:
+        keys = f"only {len(debugger.write_keys)} write key(s), 401 for others"
+    else:
+        keys = f"any write key, marking those not among the {len(debugger.write_keys)} given"
     print(f"  accepting {keys}; checking integration {args.integration or '(any slug)'}")
     if args.log:
         print(f"  logging events to {args.log}")

@@ -1,14 +1,22 @@
 """Turn one HTTP API request into Segment's answer and the debugger's event records.
 
 This is the HTTP API's behaviour without the HTTP: size limits, gzip, JSON, write keys,
-batch expansion. It answers as Segment does: 400 for invalid JSON and over-size bodies,
-401 for a write key the debugger was not told to accept, and 200 for everything else,
-including calls Segment would drop later (those show up as ``fail`` in the page).
+batch expansion. It answers as Segment does (HTTP API docs, "Errors" and "Max request
+size"): 400 for invalid JSON and over-size bodies, including one event over 32 KB inside
+a batch, and 200 for everything else, including calls Segment would drop later (those
+show up as ``fail`` in the page) and write keys the debugger was not told about (Segment
+does not check keys when it takes a call in; they show up as ``warn``). Only with
+``strict_keys`` does an unknown key get a 401.
+
+Two bounds are the debugger's own, not Segment's: JSON nested deeper than
+:data:`MAX_DEPTH` levels is refused with a 400 (it could not be encoded again for the
+page), and ``X-Retry-Count`` is read only when it is a small number.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -27,6 +35,16 @@ class Headers(Protocol):
 
 
 PATHS = tuple(f"/v1/{call}" for call in (*CALL_TYPES, "batch"))
+# The calls /v1/batch documents (HTTP API docs, "Batch"); alias is not among them,
+# although analytics-python sends it that way, so it is a warning, not a failure.
+BATCH_CALLS = ("identify", "group", "track", "page", "screen")
+# Ours, not Segment's: real events nest a few levels; a thousand breaks re-encoding.
+MAX_DEPTH = 64
+_RETRY_COUNT = re.compile(r"[0-9]{1,6}")
+_ALIAS_IN_BATCH: list[Reason] = [
+    reason(WARN, f"alias is not a call /v1/batch lists ({', '.join(BATCH_CALLS)}): "
+           "send it to /v1/alias")
+]  # fmt: skip
 
 
 @dataclass
@@ -81,6 +99,33 @@ def size_limit(path: str) -> int:
     return limits["max_batch_bytes"] if path == "/v1/batch" else limits["max_event_bytes"]
 
 
+def too_deep(value: object, limit: int = MAX_DEPTH) -> bool:
+    """Tell whether ``value`` nests objects and arrays more than ``limit`` levels deep.
+
+    Iterative, so a deep value cannot exhaust the stack while it is being measured.
+    """
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = (
+            node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        )
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+def retry_count(value: str | None) -> tuple[int, list[Reason]]:
+    """Read ``X-Retry-Count`` (Segment's SDKs number their retries); bounded, never raises."""
+    if value is None:
+        return 0, []
+    if _RETRY_COUNT.fullmatch(value):
+        return int(value), []
+    shown = value[:20] + ("…" if len(value) > 20 else "")
+    return 0, [reason(WARN, f"X-Retry-Count {shown!r} is not a number of retries; send 1, 2, ...")]
+
+
 def ingest(
     path: str,
     headers: Headers,
@@ -88,6 +133,7 @@ def ingest(
     *,
     write_keys: WriteKeys,
     integration: str | None = None,
+    strict_keys: bool = False,
 ) -> Outcome:
     """Answer one request to an HTTP API path.
 
@@ -95,8 +141,9 @@ def ingest(
         path: One of :data:`PATHS`.
         headers: The request headers, looked up case-insensitively.
         raw: The request body, possibly gzip-compressed.
-        write_keys: The accepted write keys; empty accepts any.
+        write_keys: The write keys the debugger was told about; empty means any.
         integration: The slug every ``context.integration.name`` must equal, if any.
+        strict_keys: Answer 401 to a key not in ``write_keys`` (Segment answers 200).
 
     Returns:
         The outcome: status, JSON answer and the records to store.
@@ -106,41 +153,63 @@ def ingest(
         return decoded
     try:
         body = json.loads(decoded)
+    except RecursionError:
+        return _error(400, "invalid_request", f"the JSON is nested over {MAX_DEPTH} levels deep")
     except (ValueError, UnicodeDecodeError) as exc:
         return _error(400, "invalid_request", f"the body is not valid JSON: {exc}")
     if not isinstance(body, dict):
         return _error(400, "invalid_request", "the body must be a JSON object")
+    if too_deep(body):
+        return _error(400, "invalid_request",
+                      f"the JSON is nested over {MAX_DEPTH} levels deep; flatten it")  # fmt: skip
 
     creds = credentials(headers.get("Authorization"), body.get("writeKey"))
-    if write_keys and not write_keys.accepts(creds.key):
+    known = write_keys.accepts(creds.key) if write_keys else None
+    if strict_keys and known is False:
         shown = f"write key {creds.masked!r}" if creds.key else "no write key"
         return _error(401, "unauthorized", f"{shown} is not one this debugger accepts")
 
-    shared = _request_reasons(headers, creds)
+    shared = _request_reasons(headers, creds, known)
     if path == "/v1/batch":
-        items, shared = _batch_items(body, shared)
+        batch = _batch_items(body, shared)
+        if isinstance(batch, Outcome):
+            return batch
+        items, shared = batch
     else:
-        items = [{**body, "type": path.rsplit("/", 1)[1]}]
+        items = [({**body, "type": path.rsplit("/", 1)[1]}, [])]
+    retry, retry_reasons = retry_count(headers.get("X-Retry-Count"))
+    shared = [*shared, *retry_reasons]
     received = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    # Segment's SDKs number their retries; showing it lets partners watch their backoff.
-    retry = headers.get("X-Retry-Count") or ""
     records = [
-        _record(item, path, creds, shared, received, integration) for item in items
+        _record(item, path, creds, [*shared, *own], received, integration)
+        for item, own in items
     ]  # fmt: skip
     for record in records:
-        record["retry"] = int(retry) if retry.isdigit() else 0
+        record["retry"] = retry
+        record["key_known"] = known
     return Outcome(200, {"success": True}, records)
 
 
-def _request_reasons(headers: Headers, creds: Credentials) -> list[Reason]:
+def _request_reasons(headers: Headers, creds: Credentials, known: bool | None) -> list[Reason]:
     """Reasons that come from the request itself and apply to each of its events."""
     reasons: list[Reason] = []
     if creds.key is None:
         reasons.append(
             reason(FAIL, "no write key: send Authorization: Basic base64('<writeKey>:')")
         )
-    elif creds.problem:
-        reasons.append(reason(WARN, creds.problem))
+    else:
+        if creds.problem:
+            reasons.append(reason(WARN, creds.problem))
+        if creds.source == "body":
+            # The HTTP API takes a body writeKey, but the partner guide requires the header
+            # (partners/sources.md, "writeKey"); check's client.auth asks for it too.
+            reasons.append(reason(WARN, "the write key is only in the body: Segment's partner "
+                                  "guide requires it in the header; send Authorization: "
+                                  "Basic base64('<writeKey>:')"))  # fmt: skip
+        if known is False:
+            reasons.append(reason(WARN, f"write key {creds.masked!r} is not one this debugger "
+                                  "was told about (--write-key): Segment answers 200 to any "
+                                  "key, and its events go to whichever source owns it"))  # fmt: skip
     content_type = headers.get("Content-Type") or ""
     if content_type.split(";")[0].strip().lower() != "application/json":
         reasons.append(reason(WARN, "Content-Type must be application/json"))
@@ -149,21 +218,32 @@ def _request_reasons(headers: Headers, creds: Credentials) -> list[Reason]:
 
 def _batch_items(
     body: dict[str, Any], shared: list[Reason]
-) -> tuple[list[dict[str, Any]], list[Reason]]:
-    """Expand a batch, merging its top-level ``context`` and ``integrations`` into items."""
+) -> tuple[list[tuple[dict[str, Any], list[Reason]]], list[Reason]] | Outcome:
+    """Expand a batch, merging its top-level ``context`` and ``integrations`` into items.
+
+    Returns:
+        Each item with its own reasons and the reasons shared by all of them, or the
+        400 outcome when an item is over the per-event size limit.
+    """
     batch = body.get("batch")
     if not isinstance(batch, list):
         return [], [*shared, reason(FAIL, "a batch body needs a 'batch' list")]
-    limit = _segment.limits()["max_batch_events"]
-    if len(batch) > limit:
+    limits = _segment.limits()
+    for index, item in enumerate(batch):
+        size = len(json.dumps(item, separators=(",", ":")).encode())
+        if size > limits["max_event_bytes"]:
+            return _error(400, "request_too_large",
+                          f"batch[{index}] is {size} bytes, over {limits['max_event_bytes']} "
+                          "per event; Segment refuses the whole batch")  # fmt: skip
+    if len(batch) > limits["max_batch_events"]:
         shared = [
             *shared,
-            reason(FAIL, f"the batch has {len(batch)} events, over {limit}: Segment answers "
-                   "200 but drops them; split it"),
+            reason(FAIL, f"the batch has {len(batch)} events, over {limits['max_batch_events']}: "
+                   "Segment answers 200 but drops them; split it"),
         ]  # fmt: skip
     top_context = body.get("context") if isinstance(body.get("context"), dict) else {}
     top_integrations = body.get("integrations")
-    items: list[dict[str, Any]] = []
+    items: list[tuple[dict[str, Any], list[Reason]]] = []
     for item in batch:
         if not isinstance(item, dict):
             item = {"type": None, "value": item}
@@ -173,7 +253,7 @@ def _batch_items(
             item = {**item, "context": {**top_context, **item_context}}
         if isinstance(top_integrations, dict) and "integrations" not in item:
             item = {**item, "integrations": top_integrations}
-        items.append(item)
+        items.append((item, _ALIAS_IN_BATCH if item.get("type") == "alias" else []))
     return items, shared
 
 
@@ -181,17 +261,12 @@ def _record(
     item: dict[str, Any],
     path: str,
     creds: Credentials,
-    shared: list[Reason],
+    reasons: list[Reason],
     received: str,
     integration: str | None,
 ) -> dict[str, Any]:
     """Build the stored record of one event; the full write key never enters it."""
-    reasons = [*shared, *check_event(item, integration=integration)]
-    if path == "/v1/batch":
-        limit = _segment.limits()["max_event_bytes"]
-        size = len(json.dumps(item, separators=(",", ":")))
-        if size > limit:
-            reasons.append(reason(FAIL, f"the event is {size} bytes, over {limit} per event"))
+    reasons = [*reasons, *check_event(item, integration=integration)]
     if "writeKey" in item:
         item = {**item, "writeKey": mask(str(item["writeKey"]))}
     call = item.get("type")

@@ -10,8 +10,10 @@ fail    Segment drops the call, or Segment's partner review rejects it: no ``use
         is not ISO-8601; a batch over the event limit; an event over the size limit;
         no write key; a look-alike of a Spec event name ("Email Clicked").
 warn    Allowed, but against the partner guide: an event name not in Proper Case, a
-        property not in snake_case, ``context.integration`` without ``version``, a
-        timestamp without a UTC offset, or a request sent in an unusual way.
+        property not in snake_case, a name that may mean a Spec event,
+        ``context.integration`` without ``version``, a timestamp without a UTC offset,
+        or a request sent in an unusual way (a write key Segment would take but the
+        partner guide or ``--write-key`` would not, ``alias`` inside a batch).
 pass    None of the above.
 ======  ==============================================================================
 
@@ -60,8 +62,10 @@ def _spec_names() -> tuple[str, ...]:
 def _naming(event: str | None, properties: tuple[str, ...]) -> tuple[Reason, ...]:
     """Reuse the shared naming rules; cached, since senders repeat the same shapes."""
     problems = _segment.naming_problems(event, properties)
-    # A look-alike of a Spec name gets a source rejected (partners/streams.md); other
-    # casing is only discouraged, since the partner guide permits it when needed.
+    # Which names are look-alikes (a fail: partners/streams.md says Segment rejects the
+    # source) is segment.yml's call, read through _segment.lookalikes(); naming_problems
+    # puts that sentence first. Its other sentences (casing, a name that may mean a Spec
+    # event) are warnings: the partner guide permits other names when needed.
     lookalike = event is not None and (
         _segment.naming().spec_name_for(event, _spec_names(), _segment.lookalikes()) is not None
     )

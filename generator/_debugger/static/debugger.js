@@ -96,6 +96,20 @@ function cell(className, text) {
   return td;
 }
 
+function keyCell(event) {
+  // key_known is false when --write-key was given and this key is not among them.
+  const td = cell("key", event.write_key || "(none)");
+  if (event.key_known === false) {
+    td.classList.add("unknown");
+    td.title = "Not one of the write keys this debugger was told about (--write-key)";
+    const note = document.createElement("span");
+    note.className = "note";
+    note.textContent = "not expected";
+    td.append(note);
+  }
+  return td;
+}
+
 function row(event) {
   const tr = document.createElement("tr");
   tr.className = "event-row" + (state.open.has(event.id) ? " open" : "");
@@ -107,7 +121,7 @@ function row(event) {
       String(time.getMilliseconds()).padStart(3, "0")),
     cell("type", (event.type || "?") + (event.retry ? ` (retry ${event.retry})` : "")),
     cell("name", event.name || ""),
-    cell("key", event.write_key || "(none)"),
+    keyCell(event),
   );
   const status = cell("status", "");
   const badge = document.createElement("span");

@@ -70,7 +70,7 @@ from ._transport import Transport
 from ._workers import WorkerPool
 from .customer import Customer
 from .errors import ClientClosed, DeliveryTimeout, EventRejected, SourceError
-from .naming import naming_problems
+from .naming import naming_advice, naming_problems
 from .regions import checked_override, endpoint_for
 
 if TYPE_CHECKING:
@@ -315,6 +315,8 @@ class Client:
             if len(self._naming_seen) >= _NAMING_CACHE_SIZE:
                 self._naming_seen.clear()
             self._naming_seen[key] = problems
+            for hint in naming_advice(name, spec.SIMILAR_NAMES):  # a hint, even in strict mode
+                log.warning("naming: %s", hint)
             if not self.strict:
                 for problem in problems:
                     log.warning("naming: %s", problem)

@@ -74,6 +74,8 @@ class Customer:
         """Record an action; ``event`` is a Spec builder or a Proper Case name."""
         if isinstance(event, SpecEvent):
             name, props = event.spec_name, {**event.properties(), **(properties or {})}
+            if event.context():  # the Spec's context fields; an explicit context= wins
+                common["context"] = {**event.context(), **(common.get("context") or {})}
         else:
             name, props = event, dict(properties or {})
         if not name:

@@ -10,7 +10,9 @@ import re
 from collections.abc import Iterable, Mapping
 
 # Short words that stay lowercase inside a Proper Case name ("Email Marked as Spam").
-_MINOR_WORDS = frozenset({"a", "an", "and", "as", "at", "by", "for", "from", "in", "of", "on", "or", "the", "to", "with"})
+_MINOR_WORDS = frozenset(
+    {"a", "an", "and", "as", "at", "by", "for", "from", "in", "of", "on", "or", "the", "to", "with"}
+)
 _WORD = re.compile(r"^(?:[A-Z0-9][A-Za-z0-9]*|[A-Z]+/[A-Z]+)$")
 _SNAKE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 
@@ -33,9 +35,7 @@ def _key(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
-def spec_name_for(
-    name: str, spec_names: Iterable[str], lookalikes: Mapping[str, str]
-) -> str | None:
+def spec_name_for(name: str, spec_names: Iterable[str], lookalikes: Mapping[str, str]) -> str | None:
     """Return the Spec event name ``name`` imitates, or None when it is fine as it is.
 
     A look-alike is a known wrong name ("Email Clicked") or a Spec name spelt another
@@ -52,6 +52,24 @@ def spec_name_for(
         if _key(wrong) == key:
             return right
     return None
+
+
+def similar_spec_name(name: str, similar: Mapping[str, str]) -> str | None:
+    """Return the Spec event ``name`` may mean ("Purchase" -> "Order Completed"), or None.
+
+    Unlike a look-alike, such a name may also mean something else, so it is a hint to
+    check, never a reason to refuse the event.
+    """
+    key = _key(name)
+    return next((right for wrong, right in similar.items() if _key(wrong) == key), None)
+
+
+def naming_advice(event: str | None, similar: Mapping[str, str]) -> list[str]:
+    """Return hints, never refusals, about one event name: the Spec event it may mean."""
+    spec = similar_spec_name(event, similar) if event is not None else None
+    if spec is None:
+        return []
+    return [f"event {event!r} may mean the Spec event {spec!r}: send {spec!r} if it is the same action"]
 
 
 def naming_problems(
