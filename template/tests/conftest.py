@@ -2,13 +2,15 @@
 
 ``fake_api`` answers 200 unless told otherwise: ``fake_api.script(...)`` queues answers
 for the next requests, in arrival order, and ``fake_api.default`` answers the rest. An
-answer is a status (``503``), a :class:`Reply` (status, headers, delay before answering),
-:data:`RESET` (close the connection with a TCP reset, no answer) or :data:`HANG` (no
-answer until the test ends or ``fake_api.release()``).
+answer is a status (``503``), a :class:`Reply` (status, headers, delay before answering,
+body), :data:`RESET` (close the connection with a TCP reset, no answer), :data:`HANG` (no
+answer until the test ends or ``fake_api.release()``) or :data:`TRICKLE` (an answer whose
+headers start at once and then get one byte every 50 ms, never ending until released).
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import socket
 import struct
@@ -24,15 +26,21 @@ import pytest
 
 RESET = "reset"
 HANG = "hang"
+TRICKLE = "trickle"
 
 
 @dataclass(frozen=True)
 class Reply:
-    """An HTTP answer: status, extra headers, and seconds to wait before answering."""
+    """An HTTP answer: status, extra headers, seconds to wait before answering, body.
+
+    In ``body``, ``{authorization}`` stands for the request's Authorization header and
+    ``{key}`` for the write key decoded from it (an endpoint that echoes them).
+    """
 
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    body: str | None = None
 
 
 Answer = int | Reply | str
@@ -101,6 +109,25 @@ class FakeAPI:
             time.sleep(0.01)
 
 
+# Arrival times come from the kernel: the time the first byte of a request was received,
+# not the time a handler thread got the CPU (on a busy machine that can be 100 ms later
+# for one request and not for the next, which bunches arrivals up).
+_SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+
+
+def _arrival(sock: socket.socket) -> float:
+    """Wait for the next request on ``sock``; return its arrival on the monotonic clock."""
+    try:
+        _, ancillary, _, _ = sock.recvmsg(1, socket.CMSG_SPACE(16), socket.MSG_PEEK)
+    except OSError:
+        return time.monotonic()
+    for level, kind, value in ancillary:
+        if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS:
+            seconds, nanos = struct.unpack("qq", value[:16])
+            return seconds + nanos / 1e9 - time.time() + time.monotonic()
+    return time.monotonic()
+
+
 def _serve(api_factory: Callable[[str], FakeAPI]) -> tuple[FakeAPI, Callable[[], None]]:
     holder: list[FakeAPI] = []
     lock = threading.Lock()
@@ -109,8 +136,16 @@ def _serve(api_factory: Callable[[str], FakeAPI]) -> tuple[FakeAPI, Callable[[],
         disable_nagle_algorithm = True  # keep-alive replies otherwise stall ~40 ms each
         protocol_version = "HTTP/1.1"
 
+        def setup(self) -> None:
+            super().setup()
+            self.connection.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
+
+        def handle_one_request(self) -> None:
+            self.arrived = _arrival(self.connection)
+            super().handle_one_request()
+
         def do_POST(self) -> None:
-            at = time.monotonic()
+            at = self.arrived
             api = holder[0]
             raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             with lock:
@@ -126,10 +161,22 @@ def _serve(api_factory: Callable[[str], FakeAPI]) -> tuple[FakeAPI, Callable[[],
                 api.released.wait(60)
                 self.close_connection = True
                 return
+            if answer == TRICKLE:  # headers that never end: the status is never known
+                self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+                while not api.released.wait(0.05):
+                    self.wfile.write(b"a")
+                    self.wfile.flush()
+                self.close_connection = True
+                return
             reply = answer if isinstance(answer, Reply) else Reply(int(answer))
             if reply.delay:
                 api.released.wait(reply.delay)
-            payload = b'{"success": true}' if reply.status < 300 else b'{"code": "fake", "message": "scripted"}'
+            if reply.body is not None:
+                auth = self.headers.get("Authorization", "")
+                key = base64.b64decode(auth.removeprefix("Basic ")).decode().rstrip(":") if auth else ""
+                payload = reply.body.replace("{authorization}", auth).replace("{key}", key).encode()
+            else:
+                payload = b'{"success": true}' if reply.status < 300 else b'{"code": "fake", "message": "scripted"}'
             self.send_response(reply.status)
             for name, value in {"Content-Type": "application/json", **reply.headers}.items():
                 self.send_header(name, value)

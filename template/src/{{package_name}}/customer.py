@@ -21,7 +21,7 @@ from .events import SpecEvent
 if TYPE_CHECKING:
     from .client import Client
 
-__all__ = ["Customer"]
+__all__ = ["Customer", "build_message"]
 
 # Segment's partner requirement: every call says which integration sent it.
 _INTEGRATION = {"name": spec.INTEGRATION_SLUG, "version": __version__}
@@ -121,45 +121,71 @@ class Customer:
             raise EventRejected("alias needs previous_id")
         return self._enqueue("alias", {"previousId": str(previous_id)}, user_id=user_id, **common)
 
-    def _enqueue(
-        self,
-        kind: str,
-        body: dict[str, Any],
-        *,
-        user_id: str | None,
-        anonymous_id: str | None = None,
-        context: Mapping[str, Any] | None = None,
-        timestamp: datetime | str | None = None,
-        message_id: str | None = None,
-        integrations: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        if not user_id and not anonymous_id:
-            raise EventRejected(f"{kind} needs user_id or anonymous_id")
-        message_id = message_id or MESSAGE_IDS.next()
-        if len(message_id) > spec.MAX_MESSAGE_ID_CHARS:
-            raise EventRejected(f"message_id is over {spec.MAX_MESSAGE_ID_CHARS} characters")
-        ctx = dict(context or {})
-        ctx["integration"] = _INTEGRATION
-        msg: dict[str, Any] = {
-            "type": kind,
-            **{k: v for k, v in body.items() if v is not None},
-            "context": ctx,
-            "timestamp": _iso(timestamp),
-            "messageId": message_id,
-        }
-        if user_id:
-            msg["userId"] = str(user_id)
-        if anonymous_id:
-            msg["anonymousId"] = str(anonymous_id)
-        if integrations:
-            msg["integrations"] = dict(integrations)
-        try:
-            data = json.dumps(msg, separators=(",", ":")).encode()
-        except (TypeError, ValueError) as exc:
-            raise EventRejected(f"{kind} event is not JSON-serializable: {exc}") from None
-        if len(data) > spec.MAX_EVENT_BYTES:
-            raise EventRejected(
-                f"{kind} event is {len(data)} bytes, over Segment's {spec.MAX_EVENT_BYTES}-byte limit per event"
-            )
+    def _enqueue(self, kind: str, body: dict[str, Any], *, user_id: str | None, **common: Any) -> dict[str, Any]:
+        msg, data = build_message(kind, body, user_id=user_id, **common)
         self._client._accept(self._write_key, self.region, data)
         return msg
+
+
+def build_message(
+    kind: str,
+    body: dict[str, Any],
+    *,
+    user_id: str | None,
+    anonymous_id: str | None = None,
+    context: Mapping[str, Any] | None = None,
+    timestamp: datetime | str | None = None,
+    message_id: str | None = None,
+    integrations: Mapping[str, Any] | None = None,
+) -> tuple[dict[str, Any], bytes]:
+    """Build one call's message and its JSON, checked against Segment's rules.
+
+    Touches no buffer and no network: whatever queues the event (this package's client,
+    or a shared queue) takes the bytes as they are.
+
+    Args:
+        kind: "identify", "track", "page", "screen", "group" or "alias".
+        body: The call's own fields (``event``, ``properties``, ``traits``...).
+        user_id: The user; this or ``anonymous_id`` is required.
+        anonymous_id: The anonymous id.
+        context: Extra context; ``context.integration`` is always set.
+        timestamp: When it happened (aware datetime or ISO-8601); default now.
+        message_id: The id Segment deduplicates by; default a new uuid4.
+        integrations: Per-destination switches.
+
+    Returns:
+        The message and its compact JSON bytes.
+
+    Raises:
+        EventRejected: For a missing identity, an overlong messageId, a value that is not
+            JSON, or an event over 32 KB.
+    """
+    if not user_id and not anonymous_id:
+        raise EventRejected(f"{kind} needs user_id or anonymous_id")
+    message_id = message_id or MESSAGE_IDS.next()
+    if len(message_id) > spec.MAX_MESSAGE_ID_CHARS:
+        raise EventRejected(f"message_id is over {spec.MAX_MESSAGE_ID_CHARS} characters")
+    ctx = dict(context or {})
+    ctx["integration"] = _INTEGRATION
+    msg: dict[str, Any] = {
+        "type": kind,
+        **{k: v for k, v in body.items() if v is not None},
+        "context": ctx,
+        "timestamp": _iso(timestamp),
+        "messageId": message_id,
+    }
+    if user_id:
+        msg["userId"] = str(user_id)
+    if anonymous_id:
+        msg["anonymousId"] = str(anonymous_id)
+    if integrations:
+        msg["integrations"] = dict(integrations)
+    try:
+        data = json.dumps(msg, separators=(",", ":")).encode()
+    except (TypeError, ValueError) as exc:
+        raise EventRejected(f"{kind} event is not JSON-serializable: {exc}") from None
+    if len(data) > spec.MAX_EVENT_BYTES:
+        raise EventRejected(
+            f"{kind} event is {len(data)} bytes, over Segment's {spec.MAX_EVENT_BYTES}-byte limit per event"
+        )
+    return msg, data
