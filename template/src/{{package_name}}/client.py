@@ -61,7 +61,7 @@ from urllib.parse import urlsplit
 
 from . import spec
 from ._batcher import Batch
-from ._dispatch import ClientStats, Dispatcher
+from ._dispatch import CALLER_WAIT_SLICE, ClientStats, Dispatcher
 from ._ids import MESSAGE_IDS
 from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy
@@ -248,8 +248,10 @@ class Client:
         with self._close_lock:
             first, self._closing = not self._closing, True
         if not first:
-            if not self._close_done.wait(timeout):
-                raise DeliveryTimeout(self.stats().queued, "queued")
+            deadline = None if timeout is None else time.monotonic() + timeout
+            while not self._close_done.wait(CALLER_WAIT_SLICE):  # short waits: see CALLER_WAIT_SLICE
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise DeliveryTimeout(self.stats().queued, "queued")
             return self.stats()
         try:
             return self._close(timeout)
