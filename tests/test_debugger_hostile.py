@@ -146,6 +146,21 @@ def test_deeply_nested_json_is_refused_with_400_and_the_page_keeps_working(depth
         assert stored["counts"]["requests"] == {"200": 1, "400": 1}
 
 
+def test_depth_is_read_outside_strings_and_in_any_json_encoding():
+    """Brackets and escaped quotes inside strings do not count; UTF-16 bodies are read too."""
+    tricky = {"note": '\\"' + "[{" * 200, "key\\": "}]" * 200}
+    with running() as debugger:
+        body = nested(MAX_DEPTH).replace(b'"leaf"', json.dumps(tricky["note"]).encode())
+        assert post(debugger.url, "/v1/track", raw=body).status == 200
+        assert post(debugger.url, "/v1/track", good_event(properties=tricky)).status == 200
+        deep16 = nested(MAX_DEPTH + 1).decode().encode("utf-16")
+        answer = post(debugger.url, "/v1/track", raw=deep16)
+        assert answer.status == 400
+        assert f"nested over {MAX_DEPTH} levels" in answer.json["message"]
+        assert post(debugger.url, "/v1/track", raw=nested(8).decode().encode("utf-16")).status == 200
+        assert events(debugger.url)["counts"]["total"] == 3
+
+
 def test_a_huge_x_retry_count_does_not_kill_the_handler():
     """A 4,300-digit (or non-ASCII digit) X-Retry-Count reads as 0 with a warning."""
     with running() as debugger:

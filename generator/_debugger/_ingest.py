@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from .. import _segment
 from ._keys import Credentials, WriteKeys, credentials, mask
+from ._store import PAYLOAD_JSON
 from ._validate import CALL_TYPES, FAIL, WARN, Reason, check_event, reason, status_of
 
 
@@ -41,10 +42,15 @@ BATCH_CALLS = ("identify", "group", "track", "page", "screen")
 # Ours, not Segment's: real events nest a few levels; a thousand breaks re-encoding.
 MAX_DEPTH = 64
 _RETRY_COUNT = re.compile(r"[0-9]{1,6}")
+_NOT_BRACKETS_OR_QUOTES = bytes(sorted(set(range(256)) - set(b'"[]{}')))
 _ALIAS_IN_BATCH: list[Reason] = [
     reason(WARN, f"alias is not a call /v1/batch lists ({', '.join(BATCH_CALLS)}): "
            "send it to /v1/alias")
 ]  # fmt: skip
+
+
+# One event of a request: the call, its own reasons, and its JSON text if unchanged.
+_Item = tuple[dict[str, Any], list[Reason], str | None]
 
 
 @dataclass
@@ -99,21 +105,35 @@ def size_limit(path: str) -> int:
     return limits["max_batch_bytes"] if path == "/v1/batch" else limits["max_event_bytes"]
 
 
-def too_deep(value: object, limit: int = MAX_DEPTH) -> bool:
-    """Tell whether ``value`` nests objects and arrays more than ``limit`` levels deep.
+def too_deep(raw: bytes, limit: int = MAX_DEPTH) -> bool:
+    """Tell whether UTF-8 JSON ``raw`` nests objects and arrays more than ``limit`` deep.
 
-    Iterative, so a deep value cannot exhaust the stack while it is being measured.
+    It reads only the brackets outside strings, with bytes methods that run in C: far
+    cheaper than walking the parsed value (UTF-8 never puts these ASCII bytes inside a
+    multi-byte character), and it never recurses, so a deep value cannot exhaust the
+    stack.
     """
-    stack: list[tuple[object, int]] = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
+    # Drop escaped backslashes, then escaped quotes (pairs, left to right, as JSON reads
+    # them): each quote left opens or closes a string, so every other piece is outside.
+    unescaped = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
+    pieces = unescaped.translate(None, _NOT_BRACKETS_OR_QUOTES).split(b'"')
+    brackets = b"".join(pieces[::2])
+    if len(brackets) <= 2 * limit:  # too few containers to nest that deep
+        return False
+    depth = 0
+    for char in brackets:
+        depth += 1 if char in b"[{" else -1
         if depth > limit:
             return True
-        children = (
-            node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
-        )
-        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
     return False
+
+
+def _as_utf8(raw: bytes) -> bytes:
+    """JSON bytes in UTF-8; json.loads also reads UTF-16 and UTF-32, told by the first bytes."""
+    encoding = json.detect_encoding(raw)
+    if encoding.startswith("utf-8"):
+        return raw
+    return raw.decode(encoding, "surrogatepass").encode("utf-8", "surrogatepass")
 
 
 def retry_count(value: str | None) -> tuple[int, list[Reason]]:
@@ -154,14 +174,14 @@ def ingest(
     try:
         body = json.loads(decoded)
     except RecursionError:
-        return _error(400, "invalid_request", f"the JSON is nested over {MAX_DEPTH} levels deep")
+        body = None  # nested far too deep for the parser: the check below says so
     except (ValueError, UnicodeDecodeError) as exc:
         return _error(400, "invalid_request", f"the body is not valid JSON: {exc}")
-    if not isinstance(body, dict):
-        return _error(400, "invalid_request", "the body must be a JSON object")
-    if too_deep(body):
+    if too_deep(_as_utf8(decoded)):
         return _error(400, "invalid_request",
                       f"the JSON is nested over {MAX_DEPTH} levels deep; flatten it")  # fmt: skip
+    if not isinstance(body, dict):
+        return _error(400, "invalid_request", "the body must be a JSON object")
 
     creds = credentials(headers.get("Authorization"), body.get("writeKey"))
     known = write_keys.accepts(creds.key) if write_keys else None
@@ -176,13 +196,13 @@ def ingest(
             return batch
         items, shared = batch
     else:
-        items = [({**body, "type": path.rsplit("/", 1)[1]}, [])]
+        items = [({**body, "type": path.rsplit("/", 1)[1]}, [], None)]
     retry, retry_reasons = retry_count(headers.get("X-Retry-Count"))
     shared = [*shared, *retry_reasons]
     received = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     records = [
-        _record(item, path, creds, [*shared, *own], received, integration)
-        for item, own in items
+        _record(item, path, creds, [*shared, *own], received, integration, text)
+        for item, own, text in items
     ]  # fmt: skip
     for record in records:
         record["retry"] = retry
@@ -218,19 +238,21 @@ def _request_reasons(headers: Headers, creds: Credentials, known: bool | None) -
 
 def _batch_items(
     body: dict[str, Any], shared: list[Reason]
-) -> tuple[list[tuple[dict[str, Any], list[Reason]]], list[Reason]] | Outcome:
+) -> tuple[list[_Item], list[Reason]] | Outcome:
     """Expand a batch, merging its top-level ``context`` and ``integrations`` into items.
 
     Returns:
-        Each item with its own reasons and the reasons shared by all of them, or the
-        400 outcome when an item is over the per-event size limit.
+        Each item with its own reasons and its JSON text (when the merge left it as it
+        was), and the reasons shared by all of them; or the 400 outcome when an item is
+        over the per-event size limit.
     """
     batch = body.get("batch")
     if not isinstance(batch, list):
         return [], [*shared, reason(FAIL, "a batch body needs a 'batch' list")]
     limits = _segment.limits()
-    for index, item in enumerate(batch):
-        size = len(json.dumps(item, separators=(",", ":")).encode())
+    texts = [json.dumps(item, separators=(",", ":")) for item in batch]  # ASCII: len = bytes
+    for index, text in enumerate(texts):
+        size = len(text)
         if size > limits["max_event_bytes"]:
             return _error(400, "request_too_large",
                           f"batch[{index}] is {size} bytes, over {limits['max_event_bytes']} "
@@ -243,17 +265,18 @@ def _batch_items(
         ]  # fmt: skip
     top_context = body.get("context") if isinstance(body.get("context"), dict) else {}
     top_integrations = body.get("integrations")
-    items: list[tuple[dict[str, Any], list[Reason]]] = []
-    for item in batch:
+    items: list[_Item] = []
+    for item, text in zip(batch, texts, strict=True):
+        unchanged: str | None = text
         if not isinstance(item, dict):
-            item = {"type": None, "value": item}
+            item, unchanged = {"type": None, "value": item}, None
         if top_context:
             own = item.get("context")
             item_context = own if isinstance(own, dict) else {}
-            item = {**item, "context": {**top_context, **item_context}}
+            item, unchanged = {**item, "context": {**top_context, **item_context}}, None
         if isinstance(top_integrations, dict) and "integrations" not in item:
-            item = {**item, "integrations": top_integrations}
-        items.append((item, _ALIAS_IN_BATCH if item.get("type") == "alias" else []))
+            item, unchanged = {**item, "integrations": top_integrations}, None
+        items.append((item, _ALIAS_IN_BATCH if item.get("type") == "alias" else [], unchanged))
     return items, shared
 
 
@@ -264,11 +287,16 @@ def _record(
     reasons: list[Reason],
     received: str,
     integration: str | None,
+    text: str | None = None,
 ) -> dict[str, Any]:
-    """Build the stored record of one event; the full write key never enters it."""
+    """Build the stored record of one event; the full write key never enters it.
+
+    ``text`` is the item's JSON when already encoded; the store then reuses it rather
+    than encoding the payload a second time (see :func:`._store.encode_record`).
+    """
     reasons = [*reasons, *check_event(item, integration=integration)]
     if "writeKey" in item:
-        item = {**item, "writeKey": mask(str(item["writeKey"]))}
+        item, text = {**item, "writeKey": mask(str(item["writeKey"]))}, None
     call = item.get("type")
     name = item.get("event") if call == "track" else item.get("name")
     reasons.sort(key=lambda r: r["level"] != FAIL)
@@ -281,4 +309,5 @@ def _record(
         "path": path,
         "received_at": received,
         "payload": item,
+        **({PAYLOAD_JSON: text} if text is not None else {}),
     }

@@ -17,8 +17,7 @@ import json
 import threading
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ._validate import FAIL, PASS, WARN
 
@@ -31,8 +30,7 @@ DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 MIN_MAX_BYTES = 256 * 1024
 
 
-@dataclass(frozen=True)
-class _Stored:
+class _Stored(NamedTuple):
     """One stored record: the fields the filters need, and the record as JSON text."""
 
     id: int
@@ -43,9 +41,24 @@ class _Stored:
     text: str
 
 
+# A record may carry its payload already encoded under this key (see encode_record).
+PAYLOAD_JSON = "_payload_json"
+
+
 def encode(value: object) -> str:
     """Encode for the page: compact and ASCII-only, so it is always one line of SSE."""
     return json.dumps(value, separators=(",", ":"))
+
+
+def encode_record(record: Record) -> str:
+    """Encode a record, reusing its payload's JSON text when ingest already made it."""
+    payload = record.pop(PAYLOAD_JSON, None)
+    if payload is None:
+        return encode(record)
+    item = record.pop("payload")
+    rest = encode(record)
+    record["payload"] = item
+    return f'{rest[:-1]},"payload":{payload}}}'
 
 
 class EventStore:
@@ -86,16 +99,20 @@ class EventStore:
         Returns:
             The stored JSON text of each record (with its ``id``), e.g. for a log file.
         """
+        # Encode before taking the lock: threads that wait for a lock held through CPU
+        # work hand the GIL back and forth for nothing (a convoy), halving throughput.
+        encoded = [(record, encode_record(record)) for record in records]
         texts: list[str] = []
         with self._changed:
-            for record in records:
+            for record, body in encoded:
                 self._last_id += 1
                 record["id"] = self._last_id
+                text = f'{{"id":{self._last_id},{body[1:]}'
                 stored = _Stored(self._last_id, record["type"], record["name"],
-                                 record["status"], record["write_key"], encode(record))  # fmt: skip
-                texts.append(stored.text)
+                                 record["status"], record["write_key"], text)  # fmt: skip
+                texts.append(text)
                 self._events.append(stored)
-                self._bytes += len(stored.text)
+                self._bytes += len(text)
                 self._by_status[stored.status] += 1
                 self._by_type[stored.type or "unknown"] += 1
             # Keep the newest record even if it alone is over the budget.
