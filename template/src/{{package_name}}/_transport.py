@@ -12,6 +12,7 @@ Answers are read up to :data:`MAX_ANSWER_BYTES`; a longer body drops the connect
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import http.client
 import itertools
@@ -61,10 +62,8 @@ class _Watch:
     def fire(self) -> None:
         if not self.fired:
             self.fired = True
-            try:  # the plain socket's shutdown, also for TLS: it wakes a blocked read at once
-                socket.socket.shutdown(self.sock, socket.SHUT_RDWR)
-            except OSError:
-                pass
+            with contextlib.suppress(OSError):  # the plain socket's shutdown, also for TLS:
+                socket.socket.shutdown(self.sock, socket.SHUT_RDWR)  # it wakes a blocked read at once
 
 
 class _Watchdog:

@@ -252,9 +252,16 @@ class Client:
                 raise DeliveryTimeout(self.stats().queued, "queued")
             return self.stats()
         try:
-            return self._close(timeout)
-        finally:
+            stats = self._close(timeout)
+        except DeliveryTimeout:
             self._close_done.set()
+            raise
+        except BaseException:  # interrupted (Ctrl-C): the next close() starts over
+            with self._close_lock:
+                self._closing = False
+            raise
+        self._close_done.set()
+        return stats
 
     def stats(self) -> ClientStats:
         """Return a snapshot of the counters (accepted, sent, retried, dead-lettered, queued...)."""
