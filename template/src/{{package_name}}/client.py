@@ -248,8 +248,10 @@ class Client:
         with self._close_lock:
             first, self._closing = not self._closing, True
         if not first:
-            if not self._close_done.wait(timeout):
-                raise DeliveryTimeout(self.stats().queued, "queued")
+            deadline = None if timeout is None else time.monotonic() + timeout
+            while not self._close_done.wait(0.1):  # in slices: a Ctrl-C is seen at once
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise DeliveryTimeout(self.stats().queued, "queued")
             return self.stats()
         try:
             stats = self._close(timeout)
