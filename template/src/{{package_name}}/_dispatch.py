@@ -38,12 +38,15 @@ EVENT_OVERHEAD_BYTES = 184
 IDLE_WORKER_SECONDS = 30.0
 # Destinations left with nothing to send are forgotten; paused ones are swept this often.
 SWEEP_SECONDS = 60.0
-# Longest single wait of a caller's thread (flush, close, a producer waiting for room).
-# The kernel may hand SIGINT to a worker thread, and CPython then runs the handler only
-# when the main thread wakes: short waits let Ctrl-C through at once, not at the deadline.
-CALLER_WAIT_SLICE = 0.2
 
 RETIRE = "retire"  # next_batch(): this worker is not needed any more
+# Callers' waits (flush, close, a full buffer) wake this often: a Ctrl-C that the kernel
+# hands to a worker thread is only seen by the main thread when it wakes up.
+_CALLER_WAIT_SLICE = 0.1
+
+
+def _wait(condition: threading.Condition, remaining: float | None) -> None:
+    condition.wait(_CALLER_WAIT_SLICE if remaining is None else min(remaining, _CALLER_WAIT_SLICE))
 
 
 @dataclass(frozen=True)
@@ -189,7 +192,7 @@ class Dispatcher:
                     return None
                 if self.on_full == "raise":
                     raise QueueFull(self._queued, self._queued_bytes)
-                self._room.wait(CALLER_WAIT_SLICE)
+                _wait(self._room, None)
 
     def release(self, cost: int) -> None:
         """Give back room taken by :meth:`reserve` for an event that was not accepted."""
@@ -439,7 +442,7 @@ class Dispatcher:
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
                     return self._unsettled_up_to(mark)
-                self._settled.wait(CALLER_WAIT_SLICE if remaining is None else min(remaining, CALLER_WAIT_SLICE))
+                _wait(self._settled, remaining)
             return 0
 
     def _oldest_unsettled(self) -> float:
@@ -481,7 +484,7 @@ class Dispatcher:
             self._closed = True
             deadline = time.monotonic() + accepting_timeout
             while self._accepting and time.monotonic() < deadline:
-                self._settled.wait(min(deadline - time.monotonic(), CALLER_WAIT_SLICE))
+                _wait(self._settled, deadline - time.monotonic())
             self._draining = True
             self._work.notify_all()
             left: list[Batch] = []
@@ -511,7 +514,7 @@ class Dispatcher:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return
-                self._settled.wait(min(remaining, CALLER_WAIT_SLICE))
+                _wait(self._settled, remaining)
 
     def stop(self) -> None:
         """Make the workers leave once they finish their current request."""

@@ -62,9 +62,8 @@ class _Watch:
     def fire(self) -> None:
         if not self.fired:
             self.fired = True
-            # The plain socket's shutdown, also for TLS: it wakes a blocked read at once.
-            with contextlib.suppress(OSError):
-                socket.socket.shutdown(self.sock, socket.SHUT_RDWR)
+            with contextlib.suppress(OSError):  # the plain socket's shutdown, also for TLS:
+                socket.socket.shutdown(self.sock, socket.SHUT_RDWR)  # it wakes a blocked read at once
 
 
 class _Watchdog:

@@ -61,7 +61,7 @@ from urllib.parse import urlsplit
 
 from . import spec
 from ._batcher import Batch
-from ._dispatch import CALLER_WAIT_SLICE, ClientStats, Dispatcher
+from ._dispatch import ClientStats, Dispatcher
 from ._ids import MESSAGE_IDS
 from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy
@@ -249,14 +249,21 @@ class Client:
             first, self._closing = not self._closing, True
         if not first:
             deadline = None if timeout is None else time.monotonic() + timeout
-            while not self._close_done.wait(CALLER_WAIT_SLICE):  # short waits: see CALLER_WAIT_SLICE
+            while not self._close_done.wait(0.1):  # in slices: a Ctrl-C is seen at once
                 if deadline is not None and time.monotonic() >= deadline:
                     raise DeliveryTimeout(self.stats().queued, "queued")
             return self.stats()
         try:
-            return self._close(timeout)
-        finally:
+            stats = self._close(timeout)
+        except DeliveryTimeout:
             self._close_done.set()
+            raise
+        except BaseException:  # interrupted (Ctrl-C): the next close() starts over
+            with self._close_lock:
+                self._closing = False
+            raise
+        self._close_done.set()
+        return stats
 
     def stats(self) -> ClientStats:
         """Return a snapshot of the counters (accepted, sent, retried, dead-lettered, queued...)."""
