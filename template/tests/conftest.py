@@ -2,13 +2,15 @@
 
 ``fake_api`` answers 200 unless told otherwise: ``fake_api.script(...)`` queues answers
 for the next requests, in arrival order, and ``fake_api.default`` answers the rest. An
-answer is a status (``503``), a :class:`Reply` (status, headers, delay before answering),
-:data:`RESET` (close the connection with a TCP reset, no answer) or :data:`HANG` (no
-answer until the test ends or ``fake_api.release()``).
+answer is a status (``503``), a :class:`Reply` (status, headers, delay before answering,
+body), :data:`RESET` (close the connection with a TCP reset, no answer), :data:`HANG` (no
+answer until the test ends or ``fake_api.release()``) or :data:`TRICKLE` (an answer whose
+headers start at once and then get one byte every 50 ms, never ending until released).
 """
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import json
 import shutil
@@ -29,15 +31,21 @@ import pytest
 
 RESET = "reset"
 HANG = "hang"
+TRICKLE = "trickle"
 
 
 @dataclass(frozen=True)
 class Reply:
-    """An HTTP answer: status, extra headers, and seconds to wait before answering."""
+    """An HTTP answer: status, extra headers, seconds to wait before answering, body.
+
+    In ``body``, ``{authorization}`` stands for the request's Authorization header and
+    ``{key}`` for the write key decoded from it (an endpoint that echoes them).
+    """
 
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    body: str | None = None
 
 
 Answer = Union[int, Reply, str]
@@ -131,10 +139,22 @@ def _serve(api_factory: Callable[[str], FakeAPI]) -> tuple[FakeAPI, Callable[[],
                 api.released.wait(60)
                 self.close_connection = True
                 return
+            if answer == TRICKLE:  # headers that never end: the status is never known
+                self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+                while not api.released.wait(0.05):
+                    self.wfile.write(b"a")
+                    self.wfile.flush()
+                self.close_connection = True
+                return
             reply = answer if isinstance(answer, Reply) else Reply(int(answer))
             if reply.delay:
                 api.released.wait(reply.delay)
-            payload = b'{"success": true}' if reply.status < 300 else b'{"code": "fake", "message": "scripted"}'
+            if reply.body is not None:
+                auth = self.headers.get("Authorization", "")
+                key = base64.b64decode(auth.removeprefix("Basic ")).decode().rstrip(":") if auth else ""
+                payload = reply.body.replace("{authorization}", auth).replace("{key}", key).encode()
+            else:
+                payload = b'{"success": true}' if reply.status < 300 else b'{"code": "fake", "message": "scripted"}'
             self.send_response(reply.status)
             for name, value in {"Content-Type": "application/json", **reply.headers}.items():
                 self.send_header(name, value)

@@ -40,7 +40,10 @@ class Batch:
         spool_ids: The events' rows in the durable spool, if one is used.
         tries: How many times the batch has been sent.
         first_try: ``time.monotonic()`` of the first try (the retry budget starts there).
-        abandoned: Set when ``close()`` gave up on the batch while it was in flight.
+        first_seq: The acceptance number of its first event (``flush()`` waits by these).
+        held: Bytes of the buffer's bound the batch holds until it is settled.
+        outcome: Set once, when the batch is settled: "sent", "dead" or "left" (in the
+            spool, or dead-lettered, at close); whoever sets it owns the hand-off.
     """
 
     destination: Destination
@@ -49,7 +52,9 @@ class Batch:
     spool_ids: list[int] = field(default_factory=list)
     tries: int = 0
     first_try: float | None = None
-    abandoned: bool = False
+    first_seq: int = 0
+    held: int = 0
+    outcome: str | None = None
 
     def fits(self, event: bytes) -> bool:
         """Tell whether ``event`` can join without crossing Segment's count or size limit."""

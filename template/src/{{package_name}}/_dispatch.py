@@ -1,25 +1,45 @@
 """The bounded buffer of accepted events and the choice of which batch is sent next.
 
-All state sits behind one lock. Producers add serialized events to their destination's
-open batch; a batch closes when full (2,500 events or the next event would cross 500 KB)
-or when it is ``flush_interval`` old. Workers take closed batches round-robin across
-destinations, skipping a destination paused by ``Retry-After`` and a host that already
-has ``per_host`` requests in flight, so one slow host or customer never holds every
-worker. A batch waiting for its retry sits in a timer heap, not in a sleeping worker.
+All state sits behind one lock. Each destination (write key and region) keeps its
+accepted events in order; a batch is cut from them only when a worker may send it now
+(a free worker, a free place under the rate ceiling), so events that wait for the
+ceiling are merged into batches as full as Segment allows (2,500 events, 500 KB). A
+destination is due when it holds a full batch, its oldest event is ``flush_interval``
+old, a ``flush()`` asked for it, or the client is closing. Workers serve due
+destinations round-robin, skipping one paused by ``Retry-After``, one with
+``per_destination`` requests in flight and a host with ``per_host``, so a slow host or
+customer never holds every worker. A batch waiting for its retry sits in a timer heap,
+not in a sleeping worker.
+
+Every batch is settled exactly once (:meth:`Dispatcher.claim`): whoever sets its outcome
+(a worker with the answer, or ``close()`` giving up) owns the hand-off to "sent", the
+dead-letter callback or the spool.
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
+import math
 import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ._batcher import Batch, Destination
+from . import spec
+from ._batcher import EMPTY_BODY_BYTES, Batch, Destination
+from ._ratelimit import RateLimiter, Slot
 from .errors import ClientClosed, QueueFull
+
+# What one queued event costs beyond its JSON: the bytes object, the queue entry, its ids.
+EVENT_OVERHEAD_BYTES = 160
+# An idle worker (beyond the first) leaves after this long without work.
+IDLE_WORKER_SECONDS = 30.0
+# Destinations left with nothing to send are forgotten; paused ones are swept this often.
+SWEEP_SECONDS = 60.0
+
+RETIRE = "retire"  # next_batch(): this worker is not needed any more
 
 
 @dataclass(frozen=True)
@@ -32,7 +52,9 @@ class ClientStats:
         sent: Events delivered (the server answered 2xx).
         retried: Requests that were retries of an earlier try (requests, not events).
         dead_lettered: Events handed to the dead-letter callback.
-        queued: Events accepted and not yet delivered or dead-lettered.
+        spooled: Events left in the spool at close, for the next client.
+        queued: Events accepted and not yet settled (sent, dead-lettered or spooled).
+        queued_bytes: What the queued events count against ``max_queued_bytes``.
         requests: Requests made, retries included.
     """
 
@@ -41,16 +63,26 @@ class ClientStats:
     sent: int = 0
     retried: int = 0
     dead_lettered: int = 0
+    spooled: int = 0
     queued: int = 0
+    queued_bytes: int = 0
     requests: int = 0
 
 
 @dataclass(eq=False)
 class _Destination:
     host: str
-    open: Batch | None = None
-    ready: deque[Batch] = field(default_factory=deque)
+    pending: deque[tuple[int, bytes, int | None]] = field(default_factory=deque)  # (seq, event, spool id)
+    pending_bytes: int = 0  # the events' sizes plus one comma each
+    due_at: float = math.inf  # when the oldest pending event is flush_interval old
+    retries: deque[Batch] = field(default_factory=deque)  # batches whose retry is due
+    flying: int = 0  # requests in flight
+    out: int = 0  # batches cut and not settled (flying or waiting for a retry)
     paused_until: float = 0.0
+
+    @property
+    def empty(self) -> bool:
+        return not self.pending and not self.out
 
 
 class Dispatcher:
@@ -60,144 +92,241 @@ class Dispatcher:
         self,
         *,
         max_queued_events: int,
+        max_queued_bytes: int,
         on_full: str,
         flush_interval: float,
         per_host: int,
+        per_destination: int,
+        max_workers: int,
         host_of: Callable[[str], str],
+        limiter: RateLimiter,
     ) -> None:
         """Create an empty dispatcher.
 
         Args:
-            max_queued_events: Bound of accepted, undelivered events.
-            on_full: "block" (wait for room) or "raise" (:class:`QueueFull`).
-            flush_interval: Longest time an open batch waits for more events.
-            per_host: Most requests in flight to one host at a time.
-            host_of: Maps a region to the host its requests go to.
+            max_queued_events: Bound of accepted, unsettled events.
+            max_queued_bytes: Bound of their size (JSON plus bookkeeping).
+            on_full: "block" or "raise" when a bound is reached.
+            flush_interval: Longest wait of an event before its batch is due.
+            per_host: Most requests in flight to one host.
+            per_destination: Most requests in flight for one customer.
+            max_workers: Most worker threads (:meth:`set_grow` starts them).
+            host_of: Maps a region to its host, to apply ``per_host``.
+            limiter: The request ceiling; a batch is cut only when it grants a place.
         """
         self.max_queued_events = max_queued_events
+        self.max_queued_bytes = max_queued_bytes
         self.on_full = on_full
         self.flush_interval = flush_interval
         self.per_host = per_host
+        self.per_destination = per_destination
+        self.max_workers = max_workers
         self._host_of = host_of
+        self._limiter = limiter
+        self._grow: Callable[[], None] | None = None
         lock = threading.Lock()
+        self._room = threading.Condition(lock)  # producers wait here for room
         self._work = threading.Condition(lock)  # workers wait here for a batch
-        self._room = threading.Condition(lock)  # producers wait here for buffer room
-        self._idle = threading.Condition(lock)  # flush() waits here for an empty buffer
+        self._settled = threading.Condition(lock)  # flush() and close() wait here
         self._lock = lock
         self._destinations: dict[Destination, _Destination] = {}
-        self._runnable: dict[Destination, None] = {}  # insertion-ordered set: round-robin
-        self._deadlines: list[tuple[float, int, Batch]] = []  # open batches' close times
+        self._ready: dict[Destination, None] = {}  # insertion-ordered set: round-robin
+        self._timers: list[tuple[float, int, Destination]] = []  # destinations' due times
         self._waiting: list[tuple[float, int, Batch]] = []  # batches waiting for a retry
+        self._out: set[Batch] = set()  # cut and not settled
         self._flying: set[Batch] = set()
         self._in_flight: Counter[str] = Counter()
-        self._seq = itertools.count()
+        self._order = itertools.count()
+        self._last_seq = 0  # acceptance number of the latest event
+        self._flush_mark = 0  # events up to this number are due now
         self._closed = False  # no more events accepted
+        self._draining = False  # workers take no new batch (close gave up on the rest)
         self._stopped = False  # workers leave
         self._counts: Counter[str] = Counter()
         self._queued = 0
+        self._queued_bytes = 0
+        self._accepting = 0  # producers between reserve() and put()/release()
+        self._workers = 0
+        self._left = 0  # events settled as "left" by close()
+        self._idle_workers = 0
+        self._timed_wake = math.inf  # when the worker waiting with a timeout wakes
+        self._next_sweep = time.monotonic() + SWEEP_SECONDS
+
+    def set_grow(self, grow: Callable[[], None]) -> None:
+        """Give the callback that starts one more worker thread (called under the lock)."""
+        self._grow = grow
 
     # Producers -------------------------------------------------------------------------
 
-    def reserve(self) -> None:
-        """Take room for one event: wait for it or raise, as ``on_full`` says.
+    def reserve(self, size: int, *, block: bool = True) -> int | None:
+        """Take room for one event of ``size`` JSON bytes; return its cost for :meth:`put`.
+
+        Args:
+            size: The event's serialized size.
+            block: False returns None instead of waiting or raising when full.
 
         Raises:
             QueueFull: When full and ``on_full`` is "raise".
             ClientClosed: When the client is (or gets) closed.
         """
+        cost = size + EVENT_OVERHEAD_BYTES
         with self._lock:
             while True:
                 if self._closed:
                     raise ClientClosed("the client is closed and accepts no more events")
-                if self._queued < self.max_queued_events:
+                fits = self._queued_bytes + cost <= self.max_queued_bytes or self._queued == 0
+                if self._queued < self.max_queued_events and fits:
                     self._queued += 1
-                    return
+                    self._queued_bytes += cost
+                    self._accepting += 1
+                    return cost
+                if not block:
+                    return None
                 if self.on_full == "raise":
-                    raise QueueFull(self.max_queued_events)
+                    raise QueueFull(self._queued, self._queued_bytes)
                 self._room.wait()
 
-    def release(self) -> None:
+    def release(self, cost: int) -> None:
         """Give back room taken by :meth:`reserve` for an event that was not accepted."""
         with self._lock:
             self._queued -= 1
+            self._queued_bytes -= cost
+            self._accepting -= 1
             self._room.notify()
-            if self._queued == 0:
-                self._idle.notify_all()
+            self._settled.notify_all()
 
-    def put(self, destination: Destination, event: bytes, spool_id: int | None = None) -> None:
-        """Add one serialized event, after :meth:`reserve`, to its destination's batch."""
+    def put(
+        self, destination: Destination, event: bytes, spool_id: int | None = None, *, recovered: bool = False
+    ) -> None:
+        """Accept one serialized event, after :meth:`reserve`, for its destination."""
         with self._lock:
-            self._counts["accepted"] += 1
-            self._put(destination, event, spool_id)
-
-    def put_recovered(self, destination: Destination, event: bytes, spool_id: int) -> None:
-        """Queue an event found in the spool at start; it is not counted against the bound."""
-        with self._lock:
-            self._queued += 1
-            self._counts["recovered"] += 1
-            self._put(destination, event, spool_id)
-
-    def _put(self, destination: Destination, event: bytes, spool_id: int | None) -> None:
-        state = self._destinations.get(destination)
-        if state is None:
-            state = self._destinations[destination] = _Destination(self._host_of(destination[1]))
-        batch = state.open
-        if batch is not None and not batch.fits(event):
-            self._close_open(state)
-            batch = None
-        if batch is None:
-            batch = state.open = Batch(destination)
-            entry = (time.monotonic() + self.flush_interval, next(self._seq), batch)
-            heapq.heappush(self._deadlines, entry)
-            if self._deadlines[0] is entry:  # earlier than any worker's wake-up
+            self._accepting -= 1
+            if not self._workers and self._grow is not None:  # the first worker starts with the first event
+                self._workers += 1
+                self._grow()
+            self._counts["recovered" if recovered else "accepted"] += 1
+            self._last_seq += 1
+            state = self._destinations.get(destination)
+            if state is None:
+                state = self._destinations[destination] = _Destination(self._host_of(destination[1]))
+            if not state.pending:
+                state.due_at = time.monotonic() + self.flush_interval
+                heapq.heappush(self._timers, (state.due_at, next(self._order), destination))
+                if len(self._timers) == 1:  # no worker waits for a timer yet
+                    self._work.notify()
+            state.pending.append((self._last_seq, event, spool_id))
+            state.pending_bytes += len(event) + 1
+            if destination not in self._ready and (self._closed or self._full(state)):
+                self._ready[destination] = None
                 self._work.notify()
-        batch.add(event, spool_id)
-        if batch.full:
-            self._close_open(state)
+            self._settled.notify_all()
 
-    def _close_open(self, state: _Destination) -> None:
-        batch, state.open = state.open, None
-        if batch is not None and batch.events:
-            state.ready.append(batch)
-            self._runnable[batch.destination] = None
-            self._work.notify()
+    @staticmethod
+    def _full(state: _Destination) -> bool:
+        # A whole batch's worth is waiting: cutting now fills one to the cap.
+        return (
+            len(state.pending) >= spec.MAX_BATCH_EVENTS
+            or EMPTY_BODY_BYTES + state.pending_bytes - 1 > spec.MAX_BATCH_BYTES
+        )
+
+    def _due(self, state: _Destination, now: float) -> bool:
+        if state.retries:
+            return True
+        if not state.pending:
+            return False
+        return self._closed or state.due_at <= now or state.pending[0][0] <= self._flush_mark or self._full(state)
 
     # Workers ---------------------------------------------------------------------------
 
-    def next_batch(self) -> Batch | None:
-        """Wait for a batch that may be sent now and take it; None when workers must stop."""
+    def next_batch(self) -> tuple[Batch, Slot] | str | None:
+        """Wait for a batch that may be sent now, with its place under the rate ceiling.
+
+        Returns:
+            ``(batch, slot)``; :data:`RETIRE` when this idle worker should leave; None
+            when every worker must stop.
+        """
         with self._lock:
-            while not self._stopped:
+            while not (self._stopped or self._draining):
                 now = time.monotonic()
                 self._promote(now)
-                wake = min((t[0][0] for t in (self._deadlines, self._waiting) if t), default=None)
-                for destination in list(self._runnable):
-                    state = self._destinations[destination]
-                    if not state.ready:
-                        del self._runnable[destination]
-                    elif state.paused_until > now:
-                        wake = state.paused_until if wake is None else min(wake, state.paused_until)
-                    elif self._in_flight[state.host] < self.per_host:
-                        batch = state.ready.popleft()
-                        del self._runnable[destination]
-                        if state.ready:  # back of the line: round-robin across customers
-                            self._runnable[destination] = None
-                        self._in_flight[state.host] += 1
-                        self._flying.add(batch)
-                        return batch
-                self._work.wait(None if wake is None else max(wake - now, 0.0))
+                taken, wake = self._pick(now)
+                if taken is not None:
+                    if self._idle_workers:
+                        self._work.notify()  # the next due batch, or the timer duty
+                    elif self._workers < self.max_workers and self._grow is not None:
+                        self._workers += 1  # busy: one more thread, up to the ceiling
+                        self._grow()
+                    return taken
+                self._idle_workers += 1
+                try:
+                    if wake < self._timed_wake - 0.001:  # this worker keeps the next timer
+                        self._timed_wake = wake
+                        self._work.wait(max(wake - now, 0.0))
+                        if self._timed_wake == wake:
+                            self._timed_wake = math.inf
+                    elif not self._work.wait(IDLE_WORKER_SECONDS) and self._workers > 1:
+                        self._workers -= 1
+                        return RETIRE
+                finally:
+                    self._idle_workers -= 1
+            self._workers -= 1
             return None
+
+    def _pick(self, now: float) -> tuple[tuple[Batch, Slot] | None, float]:
+        wake = min(self._timers[0][0] if self._timers else math.inf, self._waiting[0][0] if self._waiting else math.inf)
+        for destination in list(self._ready):
+            state = self._destinations.get(destination)
+            if state is None or not self._due(state, now):
+                del self._ready[destination]
+                continue
+            if state.paused_until > now:
+                wake = min(wake, state.paused_until)
+                continue
+            if self._in_flight[state.host] >= self.per_host or state.flying >= self.per_destination:
+                continue  # a settle or retry wakes a worker
+            slot = self._limiter.try_acquire()
+            if not isinstance(slot, Slot):
+                return None, min(wake, now + slot)
+            batch = self._cut(destination, state)
+            del self._ready[destination]
+            if self._due(state, now):
+                self._ready[destination] = None  # back of the line: round-robin
+            return (batch, slot), wake
+        if now >= self._next_sweep:
+            self._sweep(now)
+        return None, wake
+
+    def _cut(self, destination: Destination, state: _Destination) -> Batch:
+        if state.retries:
+            batch = state.retries.popleft()
+        else:
+            batch = Batch(destination, first_seq=state.pending[0][0])
+            pending = state.pending
+            while pending and batch.fits(pending[0][1]):
+                _, event, spool_id = pending.popleft()
+                batch.add(event, spool_id)
+                state.pending_bytes -= len(event) + 1
+                batch.held += len(event) + EVENT_OVERHEAD_BYTES
+            if not pending:
+                state.due_at = math.inf
+            state.out += 1
+            self._out.add(batch)
+        state.flying += 1
+        self._in_flight[state.host] += 1
+        self._flying.add(batch)
+        return batch
 
     def _promote(self, now: float) -> None:
         while self._waiting and self._waiting[0][0] <= now:
             batch = heapq.heappop(self._waiting)[2]
-            self._destinations[batch.destination].ready.appendleft(batch)
-            self._runnable[batch.destination] = None
-        while self._deadlines and self._deadlines[0][0] <= now:
-            batch = heapq.heappop(self._deadlines)[2]
-            state = self._destinations[batch.destination]
-            if state.open is batch:
-                self._close_open(state)
+            if batch.outcome is None:
+                self._destinations[batch.destination].retries.append(batch)
+                self._ready[batch.destination] = None
+        while self._timers and self._timers[0][0] <= now:
+            destination = heapq.heappop(self._timers)[2]
+            state = self._destinations.get(destination)
+            if state is not None and state.pending and state.due_at <= now:
+                self._ready[destination] = None
 
     def note_request(self, batch: Batch) -> None:
         """Count one request for ``batch`` (a retry when it was sent before)."""
@@ -206,96 +335,185 @@ class Dispatcher:
             if batch.tries:
                 self._counts["retried"] += 1
 
-    def retry_at(self, batch: Batch, when: float, *, pause: bool) -> None:
-        """Put a batch aside until ``when``; ``pause`` holds its whole destination too."""
+    def retry_at(self, batch: Batch, when: float, *, pause: bool) -> bool:
+        """Put a batch aside until ``when``; ``pause`` holds its whole destination too.
+
+        Returns:
+            False when the batch must be settled instead: ``close()`` has given up on
+            what is left (or already settled this batch).
+        """
         with self._lock:
-            if batch.abandoned:
-                return
+            if batch.outcome is not None or self._draining or self._stopped:
+                return False
             self._land(batch)
-            heapq.heappush(self._waiting, (when, next(self._seq), batch))
+            heapq.heappush(self._waiting, (when, next(self._order), batch))
             if pause:  # Retry-After speaks for the customer, not only for this batch
                 state = self._destinations[batch.destination]
                 state.paused_until = max(state.paused_until, when)
-            self._work.notify_all()
-
-    def done(self, batch: Batch, *, delivered: bool) -> bool:
-        """Mark a batch delivered or dead-lettered; False when ``close()`` abandoned it."""
-        with self._lock:
-            if batch.abandoned:
-                return False
-            self._land(batch)
-            self._counts["sent" if delivered else "dead_lettered"] += len(batch.events)
-            self._queued -= len(batch.events)
-            self._room.notify_all()
-            self._work.notify_all()
-            if self._queued == 0:
-                self._idle.notify_all()
+            self._work.notify()
             return True
 
+    def claim(self, batch: Batch, outcome: str, counter: str) -> bool:
+        """Settle ``batch`` as ``outcome`` once; True for the caller that did it.
+
+        Args:
+            batch: The batch.
+            outcome: "sent", "dead" or "left".
+            counter: The stats counter its events add to.
+
+        Returns:
+            False when it was settled already (the caller must not hand it off again).
+        """
+        with self._lock:
+            return self._claim(batch, outcome, counter)
+
+    def _claim(self, batch: Batch, outcome: str, counter: str) -> bool:
+        if batch.outcome is not None:
+            return False
+        batch.outcome = outcome
+        self._land(batch)
+        self._out.discard(batch)
+        self._counts[counter] += len(batch.events)
+        if outcome == "left":
+            self._left += len(batch.events)
+        self._queued -= len(batch.events)
+        self._queued_bytes -= batch.held
+        state = self._destinations.get(batch.destination)
+        if state is not None:
+            state.out -= 1
+            if state.empty and state.paused_until <= time.monotonic():
+                del self._destinations[batch.destination]
+                self._ready.pop(batch.destination, None)
+        self._room.notify_all()
+        self._settled.notify_all()
+        return True
+
     def _land(self, batch: Batch) -> None:
-        self._flying.discard(batch)
-        self._in_flight[self._destinations[batch.destination].host] -= 1
+        if batch in self._flying:
+            self._flying.discard(batch)
+            self._destinations[batch.destination].flying -= 1
+            host = self._destinations[batch.destination].host
+            self._in_flight[host] -= 1
+            if not self._in_flight[host]:
+                del self._in_flight[host]
+            self._work.notify()  # a host or customer share came free
+
+    def _sweep(self, now: float) -> None:
+        self._next_sweep = now + SWEEP_SECONDS
+        for destination in [d for d, s in self._destinations.items() if s.empty and s.paused_until <= now]:
+            del self._destinations[destination]
+            self._ready.pop(destination, None)
 
     # Control ---------------------------------------------------------------------------
 
     def flush(self, timeout: float | None) -> int:
-        """Close every open batch and wait until nothing is queued; return what is left."""
+        """Make every event accepted so far due; wait until each is settled.
+
+        Events accepted after the call are not waited for, so a running producer cannot
+        keep this from returning.
+
+        Returns:
+            How many of those events are still unsettled (0 unless ``timeout`` passed).
+        """
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._lock:
-            for state in self._destinations.values():
-                self._close_open(state)
+            mark = self._flush_mark = max(self._flush_mark, self._last_seq)
+            for destination, state in self._destinations.items():
+                if state.pending:
+                    self._ready[destination] = None
             self._work.notify_all()
-            while self._queued > 0:
-                if deadline is None:
-                    self._idle.wait()
-                else:
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        break
-                    self._idle.wait(remaining)
-            return self._queued
+            while self._oldest_unsettled() <= mark:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return self._unsettled_up_to(mark)
+                self._settled.wait(remaining)
+            return 0
+
+    def _oldest_unsettled(self) -> float:
+        oldest = min((s.pending[0][0] for s in self._destinations.values() if s.pending), default=math.inf)
+        return min(oldest, min((b.first_seq for b in self._out), default=math.inf))
+
+    def _unsettled_up_to(self, mark: int) -> int:
+        count = sum(len(b.events) for b in self._out if b.first_seq <= mark)
+        for state in self._destinations.values():
+            count += sum(1 for _ in itertools.takewhile(lambda e: e[0] <= mark, state.pending))
+        return count
 
     def close(self) -> None:
-        """Accept no more events; blocked producers get :class:`ClientClosed`."""
+        """Accept no more events; everything queued is due now; blocked producers get
+        :class:`ClientClosed`."""
         with self._lock:
             self._closed = True
+            for destination, state in self._destinations.items():
+                if state.pending:
+                    self._ready[destination] = None
             self._room.notify_all()
+            self._work.notify_all()
 
-    def abandon(self, *, dead_lettered: bool) -> list[Batch]:
-        """Stop the workers and take every undelivered batch, in flight or not."""
+    def abandon(self, counter: str, accepting_timeout: float = 10.0) -> tuple[list[Batch], list[Batch]]:
+        """Give up on what is left: settle every batch not in flight as "left".
+
+        Waits (up to ``accepting_timeout``) for producers between reserve() and put(), so
+        their events are included, and makes workers take no new batch.
+
+        Args:
+            counter: The stats counter the left events add to.
+            accepting_timeout: Longest wait for producers in the middle of a call.
+
+        Returns:
+            ``(left, flying)``: the batches settled here (hand them off), and those in
+            flight (their workers settle them; see :meth:`wait_settled`).
+        """
         with self._lock:
+            self._closed = True
+            deadline = time.monotonic() + accepting_timeout
+            while self._accepting and time.monotonic() < deadline:
+                self._settled.wait(deadline - time.monotonic())
+            self._draining = True
+            self._work.notify_all()
             left: list[Batch] = []
-            for state in self._destinations.values():
-                if state.open is not None and state.open.events:
-                    left.append(state.open)
-                state.open = None
-                left.extend(state.ready)
-                state.ready.clear()
-            left.extend(entry[2] for entry in self._waiting)
-            left.extend(self._flying)
+            for destination, state in self._destinations.items():
+                left.extend(state.retries)
+                state.retries.clear()
+                while state.pending:
+                    batch = Batch(destination, first_seq=state.pending[0][0])
+                    while state.pending and batch.fits(state.pending[0][1]):
+                        _, event, spool_id = state.pending.popleft()
+                        batch.add(event, spool_id)
+                        batch.held += len(event) + EVENT_OVERHEAD_BYTES
+                    state.out += 1
+                    self._out.add(batch)
+                    left.append(batch)
+                state.pending_bytes = 0
+            left.extend(entry[2] for entry in self._waiting if entry[2].outcome is None)
             self._waiting.clear()
-            self._flying.clear()
-            self._runnable.clear()
-            for batch in left:
-                batch.abandoned = True  # a late answer for it is ignored
-            if dead_lettered:
-                self._counts["dead_lettered"] += sum(len(b.events) for b in left)
-            self._queued = 0
-            self._stop_locked()
-            return left
+            settled = [batch for batch in left if self._claim(batch, "left", counter)]
+            return settled, list(self._flying)
+
+    def wait_settled(self, batches: list[Batch], timeout: float) -> None:
+        """Wait up to ``timeout`` seconds until every one of ``batches`` is settled."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while any(b.outcome is None for b in batches):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return
+                self._settled.wait(remaining)
 
     def stop(self) -> None:
         """Make the workers leave once they finish their current request."""
         with self._lock:
-            self._stop_locked()
+            self._stopped = self._closed = True
+            self._work.notify_all()
+            self._room.notify_all()
+            self._settled.notify_all()
 
-    def _stop_locked(self) -> None:
-        self._stopped = self._closed = True
-        self._work.notify_all()
-        self._room.notify_all()
-        self._idle.notify_all()
+    def left_events(self) -> int:
+        """How many events close() left (spooled, or dead-lettered as undelivered)."""
+        with self._lock:
+            return self._left
 
     def stats(self) -> ClientStats:
         """Return a snapshot of the counters."""
         with self._lock:
-            return ClientStats(queued=self._queued, **self._counts)
+            return ClientStats(queued=self._queued, queued_bytes=self._queued_bytes, **self._counts)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from functools import lru_cache
+from urllib.parse import quote
 
 
 @lru_cache(maxsize=4096)
@@ -23,6 +25,27 @@ def basic_auth(write_key: str) -> str:
     return "Basic " + base64.b64encode(f"{write_key}:".encode()).decode()
 
 
+@lru_cache(maxsize=1024)
+def _key_forms(write_key: str) -> tuple[str, ...]:
+    # An endpoint may echo the key itself, JSON- or URL-escaped, or the Basic header it
+    # was sent (base64 of "key:"), standard or URL-safe, padded or not.
+    forms = {write_key, json.dumps(write_key)[1:-1], quote(write_key, safe="")}
+    for payload in (f"{write_key}:".encode(), write_key.encode()):
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            token = encode(payload).decode()
+            forms |= {token, token.rstrip("=")}
+    return tuple(sorted((f for f in forms if f), key=len, reverse=True))  # longest first
+
+
 def redact(text: str, write_key: str) -> str:
-    """Replace the write key in ``text`` (say, a server's error body) by its fingerprint."""
-    return text.replace(write_key, f"<key {key_id(write_key)}>") if write_key else text
+    """Replace every form of the write key in ``text`` (say, an error body) by its fingerprint.
+
+    Redact before shortening a text: a cut through an encoded key would leave a piece of
+    it that no longer matches.
+    """
+    if not write_key:
+        return text
+    mark = f"<key {key_id(write_key)}>"
+    for form in _key_forms(write_key):
+        text = text.replace(form, mark)
+    return text

@@ -107,7 +107,7 @@ class RedisQueue:
             except rx.NoScriptError:  # flushed between redis-py's load and our call
                 continue
             if self.on_full == "raise":
-                raise QueueFull(self.max_queued_events)
+                raise _full(self.max_queued_events)
             time.sleep(_FULL_POLL_SECONDS)
 
     def close(self) -> None:
@@ -142,3 +142,12 @@ class RedisQueue:
     def reset_after_fork(self) -> None:
         """Forget what a parent process knew (its lock may be held forever in a child)."""
         self._lock = threading.Lock()
+
+
+def _full(limit: int) -> QueueFull:
+    error = QueueFull(limit, 0)
+    error.args = (
+        f"the Redis queue is full ({limit} events undelivered, max_queued_events); the event was not accepted: "
+        "retry later, add workers, raise max_queued_events, or use on_full='block'",
+    )
+    return error

@@ -61,6 +61,8 @@ return acked
 _WORKER_HASH_SECONDS = 24 * 3600  # a stopped worker's counters stay visible for a day
 _KEY_CACHE_LIMIT = 100_000
 _REDIS_TIMEOUT = 10.0  # seconds per Redis command; well above the 0.2 s blocking read
+_LIMITER_TIMEOUT = 1.0
+_MAX_HELD_BYTES = 64 * 1024 * 1024
 
 
 class QueueWorker:
@@ -97,18 +99,24 @@ class QueueWorker:
         self._redis = connect(redis_url, _REDIS_TIMEOUT)
         self._finish_script = self._redis.register_script(_FINISH)
         self._layout = Layout(shards)
+        # The limiter runs under the dispatcher's lock: its own connection, a short timeout.
+        self._limiter_redis = connect(redis_url, _LIMITER_TIMEOUT)
+        self._transport = Transport(timeout)
+        per_host = max(1, threads // 2)
         self._dispatcher = Dispatcher(
             max_queued_events=max_held_events,
+            max_queued_bytes=_MAX_HELD_BYTES,
             on_full="block",
             flush_interval=flush_interval,
-            per_host=max(1, threads // 2),
+            per_host=per_host,
+            per_destination=max(1, per_host * 3 // 4),
+            max_workers=threads,
             host_of=lambda region: region,
+            limiter=RedisRateLimiter(self._limiter_redis, self._layout.rate, requests_per_second),
         )
         self._pool = WorkerPool(
-            size=threads,
             dispatcher=self._dispatcher,
-            limiter=RedisRateLimiter(self._redis, self._layout.rate, requests_per_second),
-            transport=Transport(timeout),
+            transport=self._transport,
             retry=retry or RetryPolicy(),
             url_of=lambda region: endpoint_for(region, self.endpoints.get(region, self.endpoint)) + "/batch",
             finish=self._finish,
@@ -144,7 +152,6 @@ class QueueWorker:
         log.info("worker %s: started on %s (%d shards)", self.name, self.url, self._layout.shards)
         keeper = threading.Thread(target=self._keep, name=f"{self.name}-leases", daemon=True)
         keeper.start()
-        self._pool.start()
         backoff = Backoff(f"worker {self.name}")
         next_reclaim = 0.0
         try:
@@ -162,14 +169,26 @@ class QueueWorker:
                         raise
                     self._open()  # the server lost its data: make the groups again
         finally:
-            left = self._dispatcher.flush(drain_timeout)
-            if left:
-                log.warning("worker %s: %d events undelivered at exit; other workers send them later", self.name, left)
-            self._give_up.set()
-            self._dispatcher.abandon(dead_lettered=False)
-            self._pool.join(timeout=2.0)
+            self._drain(drain_timeout)
             keeper.join(timeout=5.0)
             self._goodbye()
+
+    def _drain(self, timeout: float) -> None:
+        """Deliver what is held, for up to ``timeout``; leave the rest unacknowledged."""
+        dispatcher = self._dispatcher
+        dispatcher.close()
+        left = dispatcher.flush(timeout)
+        _, flying = dispatcher.abandon("spooled")  # "left": not acknowledged, not lost
+        if flying:
+            self._transport.abort()
+            dispatcher.wait_settled(flying, 2.0)
+            for batch in flying:
+                dispatcher.claim(batch, "left", "spooled")
+        self._give_up.set()
+        dispatcher.stop()
+        self._pool.join(2.0)
+        if left:
+            log.warning("worker %s: %d events undelivered at exit; other workers send them later", self.name, left)
 
     def stop(self) -> None:
         """Ask :meth:`run` to finish (thread-safe; also from a signal handler)."""
@@ -252,6 +271,7 @@ class QueueWorker:
         except UNAVAILABLE:
             log.warning("worker %s: Redis unavailable at exit; leases lapse after the visibility timeout", self.name)
         self._redis.close()
+        self._limiter_redis.close()
 
     # Taking entries ----------------------------------------------------------------------
 
@@ -316,7 +336,7 @@ class QueueWorker:
             self._held[token] = (shard, entry_id)
             self._held_ids.add((shard, entry_id))
             self._held_per_shard[shard] += 1
-        self._dispatcher.reserve()
+        self._dispatcher.reserve(len(event))
         self._dispatcher.put((write_key, region), event, token)
 
     def _write_key(self, customer: str) -> str | None:
@@ -332,21 +352,26 @@ class QueueWorker:
 
     # Finishing batches ---------------------------------------------------------------------
 
-    def _finish(self, batch: Batch, status: int | None, reason: str | None) -> None:
-        """Called by a sender thread: acknowledge a delivered batch or dead-letter it."""
-        if batch.abandoned:
+    def _finish(self, batch: Batch, outcome: str, status: int | None, reason: str | None) -> None:
+        """Called by a sender thread: acknowledge a delivered batch or dead-letter it.
+
+        A batch "left" at shutdown is neither: its entries stay pending in Redis and go
+        to another worker after the visibility timeout.
+        """
+        counter = {"sent": "sent", "dead": "dead_lettered"}.get(outcome, "spooled")
+        if not self._dispatcher.claim(batch, outcome, counter) or outcome == "left":
             return
         with self._lock:
             entries = [self._held.pop(token) for token in batch.spool_ids]
         write_key, region = batch.destination
         dead = None
-        if reason is not None:
+        if outcome == "dead":
             dead = {
                 "kid": key_id(write_key),
                 "c": self._vault.customer_id(write_key),
                 "r": region,
                 "status": "" if status is None else str(status),
-                "reason": reason,
+                "reason": reason or "undeliverable",
                 "n": len(batch.events),
                 "events": b"\n".join(batch.events),
                 "worker": self.name,
@@ -356,7 +381,6 @@ class QueueWorker:
             for shard, entry_id in entries:
                 self._held_ids.discard((shard, entry_id))
                 self._held_per_shard[shard] -= 1
-        self._dispatcher.done(batch, delivered=reason is None)
 
     def _dead_letter_entry(
         self, shard: int, entry_id: bytes, customer: str, region: str, event: bytes, why: str

@@ -6,6 +6,7 @@ change in Segment's classification is a data change, not a code change.
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ def is_retryable(status: int) -> bool:
         status: The HTTP status of the answer (not 2xx).
 
     Returns:
-        True for 408, 410, 429, 460 and 5xx except 501/505 (Segment's current SDK
+        True for 408, 410, 429, 460 and 5xx except 501/505/511 (Segment's current SDK
         classification); False for every other status, which is final.
     """
     if status in spec.RETRYABLE_4XX:
@@ -47,7 +48,7 @@ def parse_retry_after(value: str | None) -> float | None:
             seconds = parsedate_to_datetime(value).timestamp() - time.time()
         except (TypeError, ValueError, IndexError, OverflowError):
             return None
-    if seconds != seconds:  # NaN
+    if math.isnan(seconds):
         return None
     return min(max(seconds, 0.0), float(spec.RETRY_AFTER_CAP_SECONDS))
 

@@ -6,12 +6,15 @@ sends what is left. SQLite runs in WAL mode with ``synchronous=NORMAL``: a commi
 the operating system's hands when it returns, so a killed process loses nothing (a power
 cut may lose the last commits; use ``synchronous=FULL`` if that matters more than speed).
 
-The file holds write keys, so it is created readable by its owner only, and one live
-client at a time may use it (an exclusive ``flock`` where the platform has one).
+The files hold write keys, so the database, its ``-wal`` and ``-shm`` files and the lock
+file are created readable by their owner only (never looser, not even for a moment), and
+one live client at a time may use it (an exclusive ``flock`` where the platform has one).
+Leftovers are read in pages, so a large spool is never loaded at once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
@@ -34,6 +37,21 @@ CREATE TABLE IF NOT EXISTS events (
 )
 """
 
+# The database's companions; SQLite creates them with the database file's mode.
+_SUFFIXES = ("", "-wal", "-shm", "-journal", ".lock")
+PAGE_ROWS = 500
+
+
+@contextlib.contextmanager
+def _private_umask() -> Iterator[None]:
+    # The umask is process-wide: another thread creating a file in this instant gets an
+    # owner-only file too, which errs on the safe side.
+    old = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
 
 class Spool:
     """The events accepted and not yet delivered, in a SQLite file."""
@@ -51,7 +69,12 @@ class Spool:
         self._lock = threading.Lock()
         self._inherited: list[sqlite3.Connection] = []
         self._closed = False
-        self._lock_file = open(f"{self.path}.lock", "a+b")  # noqa: SIM115 - held while open
+        with _private_umask():
+            for suffix in _SUFFIXES:  # tighten files an older version left readable
+                with contextlib.suppress(FileNotFoundError):
+                    os.chmod(f"{self.path}{suffix}", 0o600)
+            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+            self._lock_file = open(os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o600), "a+b")  # noqa: SIM115 - held while open
         if fcntl is not None:
             try:
                 fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -59,16 +82,15 @@ class Spool:
                 self._lock_file.close()
                 raise SourceError(f"spool {self.path} is in use by another live client") from None
         self._conn = self._connect()
-        for name in (self.path, Path(f"{self.path}.lock")):
-            os.chmod(name, 0o600)
 
     def _connect(self) -> sqlite3.Connection:
-        # isolation_level=None: each statement commits on its own, no implicit transaction.
-        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA busy_timeout=5000")
-        conn.execute(_SCHEMA)
+        with _private_umask():
+            # isolation_level=None: each statement commits on its own, no implicit transaction.
+            conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=5000")
+            conn.execute(_SCHEMA)
         return conn
 
     def add(self, write_key: str, region: str, body: bytes) -> int:
@@ -95,12 +117,28 @@ class Spool:
                 raise
             self._conn.execute("COMMIT")
 
-    def leftovers(self) -> Iterator[tuple[int, str, str, bytes]]:
-        """Yield ``(id, write_key, region, body)`` of every stored event, oldest first."""
+    def leftovers(self, page: int = PAGE_ROWS) -> Iterator[tuple[int, str, str, bytes]]:
+        """Yield ``(id, write_key, region, body)`` of the events stored before this call.
+
+        Rows are read ``page`` at a time, oldest first; events added after the call (by
+        this client) are not yielded.
+        """
         with self._lock:
-            rows = self._conn.execute("SELECT id, write_key, region, body FROM events ORDER BY id").fetchall()
-        for row_id, write_key, region, body in rows:
-            yield row_id, write_key, region, bytes(body)
+            last = int(self._conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0])
+        after = 0
+        while after < last:
+            with self._lock:
+                if self._closed:
+                    return
+                rows = self._conn.execute(
+                    "SELECT id, write_key, region, body FROM events WHERE id > ? AND id <= ? ORDER BY id LIMIT ?",
+                    (after, last, page),
+                ).fetchall()
+            if not rows:
+                return
+            for row_id, write_key, region, body in rows:
+                yield row_id, write_key, region, bytes(body)
+            after = rows[-1][0]
 
     def count(self) -> int:
         """Return how many events are stored."""

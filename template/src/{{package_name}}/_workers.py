@@ -1,8 +1,11 @@
-"""A small, fixed pool of threads that send batches for every customer of the process.
+"""The threads that send batches for every customer of the process.
 
-A worker takes a batch the dispatcher says may go now, waits for the rate limiter, sends
-it, and reports the outcome: delivered, put aside for a retry (the worker does not sleep
-through the backoff: it moves on to other batches), or dead-lettered.
+The pool grows with the work: a thread starts when a batch is taken and no other thread
+is idle, up to ``max_workers`` (sized from the rate ceiling and the longest round trip it
+must cover), and a thread idle for half a minute leaves. A worker takes a batch the
+dispatcher says may go now, sends it once, and reports the outcome: delivered, put aside
+for a retry (the worker does not sleep through the backoff: it moves on to other
+batches), or given up.
 """
 
 from __future__ import annotations
@@ -13,125 +16,113 @@ import time
 from collections.abc import Callable
 
 from ._batcher import Batch
-from ._keys import basic_auth, key_id, redact
-from ._ratelimit import RateLimiter
-from ._retry import RetryPolicy, is_retryable
-from ._transport import NETWORK_ERRORS, Transport
-from ._dispatch import Dispatcher
+from ._dispatch import RETIRE, Dispatcher
+from ._keys import key_id
+from ._ratelimit import Slot
+from ._retry import RetryPolicy
+from ._send import attempt, next_step
+from ._transport import Transport
 
 log = logging.getLogger(__name__.rpartition(".")[0])
 
-# finish(batch, status, reason): reason is None when the batch was delivered.
-Finish = Callable[[Batch, "int | None", "str | None"], None]
+# finish(batch, outcome, status, reason): outcome is "sent", "dead" or "left" (close()
+# gave up on what is left while this batch was out); reason is None when sent.
+Finish = Callable[[Batch, str, "int | None", "str | None"], None]
 
 
 class WorkerPool:
-    """``size`` daemon threads, started on first use."""
+    """Daemon threads started on demand by the dispatcher."""
 
     def __init__(
         self,
         *,
-        size: int,
         dispatcher: Dispatcher,
-        limiter: RateLimiter,
         transport: Transport,
         retry: RetryPolicy,
         url_of: Callable[[str], str],
         finish: Finish,
     ) -> None:
-        """Create the pool (no thread starts until :meth:`start`).
+        """Create the pool and register it with the dispatcher (no thread starts yet).
 
         Args:
-            size: Number of threads.
-            dispatcher: Where batches come from and outcomes go.
-            limiter: The process-wide request ceiling.
+            dispatcher: Where batches come from and outcomes go; it asks for threads.
             transport: Sends one request.
             retry: Backoff and time budget.
             url_of: Maps a region to its ``/v1/batch`` URL (raises ValueError if unknown).
-            finish: Called when a batch is delivered or dead-lettered.
+            finish: Called when a batch is settled.
         """
-        self.size = size
         self._dispatcher = dispatcher
-        self._limiter = limiter
         self._transport = transport
         self._retry = retry
         self._url_of = url_of
         self._finish = finish
         self._threads: list[threading.Thread] = []
-        self._lock = threading.Lock()
+        self._names = iter(range(1_000_000_000))
+        self.peak = 0
+        dispatcher.set_grow(self._grow)
 
-    def start(self) -> None:
-        """Start the threads once; later calls do nothing."""
-        if self._threads:
-            return
-        with self._lock:
-            if not self._threads:
-                self._threads = [
-                    threading.Thread(target=self._run, name=f"segment-source-worker-{i}", daemon=True)
-                    for i in range(self.size)
-                ]
-                for thread in self._threads:
-                    thread.start()
+    def _grow(self) -> None:
+        # Called under the dispatcher's lock; Thread.start() does not need it.
+        self._threads = [t for t in self._threads if t.is_alive()]
+        thread = threading.Thread(target=self._run, name=f"segment-source-worker-{next(self._names)}", daemon=True)
+        self._threads.append(thread)
+        self.peak = max(self.peak, len(self._threads))
+        thread.start()
 
     def join(self, timeout: float) -> None:
         """Wait up to ``timeout`` seconds in all for the threads to leave."""
         deadline = time.monotonic() + timeout
-        for thread in self._threads:
+        for thread in list(self._threads):
             thread.join(max(deadline - time.monotonic(), 0.0))
 
     @property
     def threads(self) -> int:
         """How many worker threads are alive."""
-        return sum(t.is_alive() for t in self._threads)
+        return sum(t.is_alive() for t in list(self._threads))
 
     def _run(self) -> None:
         try:
-            while (batch := self._dispatcher.next_batch()) is not None:
+            while True:
+                taken = self._dispatcher.next_batch()
+                if taken is None or taken == RETIRE:
+                    return
+                batch, slot = taken  # type: ignore[misc]
                 try:
-                    self._send(batch)
+                    self._send(batch, slot)
                 except Exception as exc:  # a bug must not kill the worker nor lose the batch
+                    slot.cancel()
                     log.exception("unexpected error while sending a batch")
-                    self._finish(batch, None, f"internal error: {type(exc).__name__}")
+                    self._finish(batch, "dead", None, f"internal error: {type(exc).__name__}")
         finally:
             self._transport.close()
 
-    def _send(self, batch: Batch) -> None:
+    def _send(self, batch: Batch, slot: Slot) -> None:
         write_key, region = batch.destination
         who = f"customer {key_id(write_key)} ({region})"
         try:
             url = self._url_of(region)
         except ValueError as exc:
-            self._finish(batch, None, f"{who}: {exc}")
+            slot.cancel()
+            self._finish(batch, "dead", None, f"{who}: {exc}")
             return
-        slot = self._limiter.acquire()
-        now = time.monotonic()
         if batch.first_try is None:
-            batch.first_try = now
-        headers = {"Content-Type": "application/json", "Authorization": basic_auth(write_key)}
-        if batch.tries:
-            headers["X-Retry-Count"] = str(batch.tries)
+            batch.first_try = time.monotonic()
         self._dispatcher.note_request(batch)
-        status: int | None = None
-        retry_after: float | None = None
-        try:
-            response = self._transport.post(url, batch.body(), headers, on_sent=slot.sent)
-        except NETWORK_ERRORS as exc:
-            why = f"network error {type(exc).__name__}"
-        else:
-            status, retry_after = response.status, response.retry_after
-            why = f"HTTP {status} {redact(response.text, write_key)!r}"
-        batch.tries += 1
-        if status is not None and 200 <= status < 300:
-            self._finish(batch, status, None)
-        elif status is not None and not is_retryable(status):
-            self._finish(batch, status, f"{who}: {why} is not retryable")
-        else:
-            delay = self._retry.delay(batch.tries, retry_after)
-            when = time.monotonic() + delay
-            if when - batch.first_try > self._retry.max_seconds:
-                self._finish(batch, status, f"{who}: retry budget of {self._retry.max_seconds:g} s spent "
-                             f"after {batch.tries} tries; last: {why}")
-                return
-            log.info("batch of %d events for %s: %s; retry %d in %.2f s",
-                     len(batch.events), who, why, batch.tries, delay)
-            self._dispatcher.retry_at(batch, when, pause=retry_after is not None)
+        result = attempt(self._transport, url, batch, write_key, slot=slot)
+        if result.delivered:
+            self._finish(batch, "sent", result.status, None)
+            return
+        reason, delay = next_step(result, batch, self._retry, who)
+        if reason is not None:
+            self._finish(batch, "dead", result.status, reason)
+            return
+        log.info(
+            "batch of %d events for %s: %s; retry %d in %.2f s", len(batch.events), who, result.why, batch.tries, delay
+        )
+        if not self._dispatcher.retry_at(batch, time.monotonic() + delay, pause=result.retry_after is not None):
+            self._finish(
+                batch,
+                "left",
+                result.status,
+                f"{who}: client closed before the batch was delivered; last try: {result.why}",
+            )

@@ -14,20 +14,28 @@ What it does for you:
 - **Batching** per customer (write key and region) into ``/v1/batch``: a batch closes at
   2,500 events, before 500 KB (``sentAt`` included), or ``flush_interval`` after its
   first event. An event over 32 KB is refused at the call (:class:`EventRejected`).
+- **Merging**: a batch is cut only when it may be sent, so events that wait for the rate
+  ceiling are merged into batches as full as Segment allows.
 - **Rate limit**: at most ``requests_per_second`` requests in any one-second window for
-  the whole client, all customers together (default: Segment's 50 for partners).
-- **Retries** of 408, 410, 429, 460, 5xx except 501/505, resets and timeouts, with
+  the whole client, all customers together (default: Segment's 50 for partners), counted
+  from when a request is granted until a window after it was written.
+- **Retries** of 408, 410, 429, 460, 5xx except 501/505/511, resets and timeouts, with
   exponential backoff and jitter, ``Retry-After`` honoured, ``X-Retry-Count`` sent, the
   same events and messageIds on every try. A batch that cannot be delivered (any other
   status, or ``retry.max_seconds`` spent) goes to ``on_dead_letter(events, status,
   reason)``; the default logs an error with the counts.
-- **No silent loss**: a bounded buffer (``max_queued_events``) that blocks or raises
-  when full (``on_full``); :meth:`Client.flush` and :meth:`Client.close` deliver or
-  report what is left (:class:`DeliveryTimeout`); an exit hook closes live clients;
-  a forked child gets fresh workers; ``spool_path`` keeps accepted events in SQLite
-  across a crash and the next client on that file sends them.
-- **Workers**: ``workers`` threads for all customers; one host gets at most half of them,
-  so a slow region or customer does not stall the others.
+- **No silent loss**: a buffer bounded in bytes and events (``max_queued_bytes``,
+  ``max_queued_events``) that blocks or raises when full (``on_full``); every accepted
+  event ends exactly once as sent, dead-lettered, or (with a spool, at close) kept for
+  the next client; :meth:`Client.flush` and :meth:`Client.close` deliver or report what
+  is left (:class:`DeliveryTimeout`); an exit hook closes live clients; a forked child
+  gets fresh workers; ``spool_path`` keeps accepted events in SQLite across a crash and
+  the next client on that file sends them.
+- **Concurrency** sized from the ceiling: enough requests in flight for the whole
+  ``requests_per_second`` at round trips up to :data:`ROUND_TRIP_SECONDS`; one host gets
+  at most half of the threads and one customer at most three quarters of a host's share,
+  and every request has a deadline (``timeout``) for the whole of it, so a slow or dead
+  region or customer does not stall the others.
 - **Security**: write keys never appear in logs, reprs or errors (a fingerprint,
   :attr:`Customer.key_id`, stands for them); https only, plain http only to loopback.
 - **Naming**: Proper Case events and snake_case properties are checked: a warning (once
@@ -43,8 +51,11 @@ from __future__ import annotations
 import atexit
 import json
 import logging
+import math
 import os
+import sqlite3
 import threading
+import time
 import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -60,7 +71,7 @@ from ._spool import Spool
 from ._transport import Transport
 from ._workers import WorkerPool
 from .customer import Customer
-from .errors import ClientClosed, DeliveryTimeout, EventRejected
+from .errors import ClientClosed, DeliveryTimeout, EventRejected, SourceError
 from .naming import naming_problems
 from .regions import checked_override, endpoint_for
 
@@ -74,6 +85,16 @@ __all__ = ["Client", "ClientStats", "Customer", "DeadLetter", "RetryPolicy", "en
 _ON_FULL = ("block", "raise")
 _NAMING_CACHE_SIZE = 4096
 
+# The longest round trip at which the default concurrency still reaches the whole
+# ceiling: requests in flight = requests_per_second x this (Segment's hosts answer in
+# 50-250 ms from most places; a far region or a slow link can take longer).
+ROUND_TRIP_SECONDS = 0.6
+# The buffer's default size: room for ~100,000 typical events, well inside a small
+# container (accepted events wait here while the ceiling or a retry holds them).
+DEFAULT_MAX_QUEUED_BYTES = 64 * 1024 * 1024
+# Requests in flight when the ceiling is switched off.
+_UNLIMITED_IN_FLIGHT = 8
+
 
 class Client:
     """Sends the calls of every customer of this process to Segment's HTTP API."""
@@ -86,9 +107,10 @@ class Client:
         timeout: float = 10.0,
         strict: bool = False,
         requests_per_second: int | None = spec.PARTNER_REQUESTS_PER_SECOND,
-        workers: int = 4,
+        workers: int | None = None,
         flush_interval: float = 0.5,
         max_queued_events: int = 100_000,
+        max_queued_bytes: int = DEFAULT_MAX_QUEUED_BYTES,
         on_full: str = "block",
         retry: RetryPolicy | None = None,
         on_dead_letter: DeadLetter | None = None,
@@ -102,20 +124,23 @@ class Client:
             endpoint: Base URL for every region instead of Segment's hosts (https; plain
                 http only to loopback, for tests).
             endpoints: Base URL per region (``{"us": ..., "eu": ...}``), over ``endpoint``.
-            timeout: Seconds for connecting and for each socket read of one request.
+            timeout: Seconds for one whole request: connecting, writing, reading the answer.
             strict: Refuse events that break the naming rules instead of warning.
             requests_per_second: Ceiling for the whole client over any one-second window;
                 None switches it off (never against Segment: it asks partners for 50).
-            workers: Sending threads for all customers.
-            flush_interval: Longest wait, in seconds, of a batch that is not full.
-            max_queued_events: Bound of accepted, undelivered events (memory is about
-                this times your event size).
+            workers: Most sending threads for all customers; default: twice the requests
+                in flight that reach the ceiling at :data:`ROUND_TRIP_SECONDS` (one host
+                gets half). Threads start as the work needs them.
+            flush_interval: Longest wait, in seconds, of an event before its batch is due.
+            max_queued_events: Bound of accepted, unsettled events.
+            max_queued_bytes: Bound of their memory (JSON plus ~160 bytes each).
             on_full: "block" waits for room when the buffer is full; "raise" raises
                 :class:`QueueFull`.
             retry: Backoff and time budget of retries (default :class:`RetryPolicy`).
             on_dead_letter: Called as ``on_dead_letter(events, status, reason)`` from a
-                worker thread with the events of a batch that cannot be delivered;
-                ``status`` is None for network errors or a close that timed out.
+                worker thread (or from ``close()``) with the events of a batch that
+                cannot be delivered, once per event; ``status`` is None for network
+                errors or a close that timed out.
             spool_path: SQLite file that keeps accepted events until delivered.
             exit_timeout: Seconds the exit hook waits for delivery.
             redis_url: Append accepted events to this Redis queue instead of sending
@@ -130,16 +155,28 @@ class Client:
         """
         if on_full not in _ON_FULL:
             raise ValueError(f"on_full must be one of {_ON_FULL}, not {on_full!r}")
-        if workers < 1 or max_queued_events < 1 or flush_interval < 0 or timeout <= 0:
+        if (workers is not None and workers < 1) or max_queued_events < 1 or flush_interval < 0 or timeout <= 0:
             raise ValueError("workers and max_queued_events must be >= 1, flush_interval >= 0, timeout > 0")
+        if max_queued_bytes < spec.MAX_BATCH_BYTES:
+            raise ValueError(
+                f"max_queued_bytes must be at least one batch ({spec.MAX_BATCH_BYTES}), not {max_queued_bytes}"
+            )
         self.endpoint = None if endpoint is None else checked_override(endpoint)
         self.endpoints = {region: checked_override(url) for region, url in (endpoints or {}).items()}
         self.timeout = timeout
         self.strict = strict
         self.requests_per_second = requests_per_second
+        if workers is None:
+            in_flight = (
+                _UNLIMITED_IN_FLIGHT
+                if requests_per_second is None
+                else max(2, math.ceil(requests_per_second * ROUND_TRIP_SECONDS))
+            )
+            workers = 2 * in_flight
         self.workers = workers
         self.flush_interval = flush_interval
         self.max_queued_events = max_queued_events
+        self.max_queued_bytes = max_queued_bytes
         self.on_full = on_full
         self.retry = retry or RetryPolicy()
         self.on_dead_letter = on_dead_letter
@@ -156,6 +193,13 @@ class Client:
 
             self._queue = RedisQueue(redis_url, max_queued_events=max_queued_events, on_full=on_full, timeout=timeout)
         # --- end Redis queue ---
+        self._close_done = threading.Event()
+        self._closing = False
+        self._handoff_lock = threading.Lock()
+        self._handoffs = 0  # hand-offs in progress: the spool stays open for them
+        self._spool_closing = False
+        self._unforgotten: list[int] = []  # settled spool rows a failed delete left behind
+        self._recovery: threading.Thread | None = None
         self._spool = None if spool_path is None else Spool(spool_path)
         self._build_engine()
         if self._spool is not None:
@@ -180,14 +224,18 @@ class Client:
         return Customer(self, write_key, region)
 
     def flush(self, timeout: float | None = None) -> None:
-        """Send what is queued now and wait until it is delivered or dead-lettered.
+        """Send every event accepted before this call and wait until each is settled.
+
+        Returns once each of those events is delivered or handed to the dead-letter
+        callback; events accepted meanwhile (a producer that keeps running) are not
+        waited for.
 
         Args:
             timeout: Seconds to wait; None waits as long as retries may take.
 
         Raises:
-            DeliveryTimeout: When events are still queued after ``timeout`` (they stay
-                queued and keep being sent).
+            DeliveryTimeout: When some of those events are unsettled after ``timeout``
+                (they stay queued and keep being sent).
         """
         left = self._dispatcher.flush(timeout)
         if left:
@@ -195,6 +243,8 @@ class Client:
 
     def close(self, timeout: float | None = None) -> ClientStats:
         """Deliver what is queued, stop the workers and return the final counters.
+
+        A second call (from any thread) waits for the first to finish.
 
         Args:
             timeout: Seconds to wait for delivery; None waits as long as retries may take.
@@ -205,30 +255,18 @@ class Client:
         Raises:
             DeliveryTimeout: When events were left after ``timeout``; with a spool they
                 stay in it for the next client, otherwise they went to the dead-letter
-                callback.
+                callback. From a second call: when the first did not finish in ``timeout``.
         """
         with self._close_lock:
-            if self._closed:
-                return self.stats()
-            self._closed = True
-        _LIVE.discard(self)
-        if self._queue is not None:  # Redis queue: what was accepted is in Redis already
-            self._queue.close()
-        self._dispatcher.close()
-        left = self._dispatcher.flush(timeout)
-        batches = self._dispatcher.abandon(dead_lettered=self._spool is None) if left else []
-        self._dispatcher.stop()
-        self._pool.join(timeout=1.0)
-        count = sum(len(b.events) for b in batches)
-        if batches and self._spool is not None:
-            log.error("close: %d events undelivered; kept in the spool for the next client", count)
-        for batch in batches if self._spool is None else []:
-            self._dead_letter(batch, None, "client closed before the batch was delivered")
-        if self._spool is not None:
-            self._spool.close()
-        if batches:
-            raise DeliveryTimeout(count, "spool" if self._spool is not None else "dead-letter")
-        return self.stats()
+            first, self._closing = not self._closing, True
+        if not first:
+            if not self._close_done.wait(timeout):
+                raise DeliveryTimeout(self.stats().queued, "queued")
+            return self.stats()
+        try:
+            return self._close(timeout)
+        finally:
+            self._close_done.set()
 
     def stats(self) -> ClientStats:
         """Return a snapshot of the counters (accepted, sent, retried, dead-lettered, queued...).
@@ -257,18 +295,22 @@ class Client:
         return endpoint_for(region, self.endpoints.get(region, self.endpoint))
 
     def _build_engine(self) -> None:
+        per_host = max(1, self.workers // 2)
+        self._transport = Transport(self.timeout)
         self._dispatcher = Dispatcher(
             max_queued_events=self.max_queued_events,
+            max_queued_bytes=self.max_queued_bytes,
             on_full=self.on_full,
             flush_interval=self.flush_interval,
-            per_host=max(1, self.workers // 2),
+            per_host=per_host,
+            per_destination=max(1, per_host * 3 // 4),
+            max_workers=self.workers,
             host_of=self._host_of,
+            limiter=RateLimiter(self.requests_per_second),
         )
         self._pool = WorkerPool(
-            size=self.workers,
             dispatcher=self._dispatcher,
-            limiter=RateLimiter(self.requests_per_second),
-            transport=Transport(self.timeout),
+            transport=self._transport,
             retry=self.retry,
             url_of=lambda region: self._base_url(region) + "/batch",
             finish=self._finish,
@@ -297,41 +339,103 @@ class Client:
             raise EventRejected(problems[0])
 
     def _accept(self, write_key: str, region: str, data: bytes) -> None:
+        """Take one validated, serialized event: the hand-off from :class:`Customer`.
+
+        Raises:
+            ClientClosed: When the client is closed.
+            QueueFull: When the buffer is full and ``on_full`` is "raise".
+        """
         if self._closed:
             raise ClientClosed("the client is closed and accepts no more events")
         if self._queue is not None:  # Redis queue: append and return, nothing is sent here
             self._queue.append(write_key, region, data)
             return
-        self._pool.start()
         dispatcher = self._dispatcher
-        dispatcher.reserve()
+        cost = dispatcher.reserve(len(data))
+        assert cost is not None  # a blocking reserve waits or raises
         spool_id = None
         if self._spool is not None:
             try:
                 spool_id = self._spool.add(write_key, region, data)
             except BaseException:
-                dispatcher.release()
+                dispatcher.release(cost)
                 raise
         dispatcher.put((write_key, region), data, spool_id)
 
     def _recover(self) -> None:
+        # What fits in the buffer now is queued before __init__ returns; the rest follows
+        # from a thread, page by page, as room frees up.
         assert self._spool is not None
+        rows = self._spool.leftovers()
         count = 0
-        for row_id, write_key, region, data in self._spool.leftovers():
-            self._dispatcher.put_recovered((write_key, region), data, row_id)
+        for row_id, write_key, region, data in rows:
+            if self._dispatcher.reserve(len(data), block=False) is None:
+                self._recovery = threading.Thread(
+                    target=self._recover_rest,
+                    args=(rows, (row_id, write_key, region, data)),
+                    name="segment-source-spool-recovery",
+                    daemon=True,
+                )
+                self._recovery.start()
+                break
+            self._dispatcher.put((write_key, region), data, row_id, recovered=True)
             count += 1
         if count:
-            log.info("spool: %d events left by an earlier run are queued again", count)
-            self._pool.start()
+            log.info("spool: events left by an earlier run are queued again (%d so far)", count)
 
-    def _finish(self, batch: Batch, status: int | None, reason: str | None) -> None:
-        if batch.abandoned:
+    def _recover_rest(self, rows: Any, first: tuple[int, str, str, bytes]) -> None:
+        try:
+            for row_id, write_key, region, data in [first]:
+                self._dispatcher.reserve(len(data))
+                self._dispatcher.put((write_key, region), data, row_id, recovered=True)
+            for row_id, write_key, region, data in rows:
+                self._dispatcher.reserve(len(data))
+                self._dispatcher.put((write_key, region), data, row_id, recovered=True)
+        except ClientClosed:
+            pass  # closed meanwhile: the rest stays in the spool for the next client
+        except (sqlite3.Error, SourceError):
+            log.exception("spool: recovery stopped; the rest stays in the spool for the next client")
+
+    def _finish(self, batch: Batch, outcome: str, status: int | None, reason: str | None) -> None:
+        counter = {"sent": "sent", "dead": "dead_lettered"}.get(outcome) or self._left_counter()
+        if self._dispatcher.claim(batch, outcome, counter):
+            self._hand_off(batch, outcome, status, reason)
+
+    def _left_counter(self) -> str:
+        return "spooled" if self._spool is not None else "dead_lettered"
+
+    def _hand_off(self, batch: Batch, outcome: str, status: int | None, reason: str | None) -> None:
+        # Runs once per batch: only the caller that won Dispatcher.claim() gets here.
+        with self._handoff_lock:
+            self._handoffs += 1
+        try:
+            if outcome == "dead" or (outcome == "left" and self._spool is None):
+                self._dead_letter(batch, status, reason or "client closed before the batch was delivered")
+            if outcome != "left":  # "left" rows stay in the spool for the next client
+                self._forget(batch.spool_ids)
+        finally:
+            with self._handoff_lock:
+                self._handoffs -= 1
+                close_spool = self._spool_closing and not self._handoffs
+            if close_spool and self._spool is not None:
+                self._close_spool()
+
+    def _forget(self, ids: list[int]) -> None:
+        if self._spool is None:
             return
-        if reason is not None:
-            self._dead_letter(batch, status, reason)
-        if self._spool is not None:
-            self._spool.remove(batch.spool_ids)
-        self._dispatcher.done(batch, delivered=reason is None)
+        with self._handoff_lock:
+            ids, self._unforgotten = self._unforgotten + ids, []
+        try:
+            self._spool.remove(ids)
+        except (sqlite3.Error, OSError) as exc:
+            with self._handoff_lock:
+                self._unforgotten.extend(ids)
+            log.error(
+                "spool: %d settled events could not be removed (%s); removal is tried again, and if "
+                "they stay, the next client sends them again (same messageIds: Segment drops the copies)",
+                len(ids),
+                exc,
+            )
 
     def _dead_letter(self, batch: Batch, status: int | None, reason: str) -> None:
         if self.on_dead_letter is None:
@@ -341,6 +445,56 @@ class Client:
             self.on_dead_letter([json.loads(e) for e in batch.events], status, reason)
         except Exception:  # the callback's bug must not stop the worker
             log.exception("on_dead_letter raised; %d events only logged", len(batch.events))
+
+    def _close(self, timeout: float | None) -> ClientStats:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        self._closed = True
+        _LIVE.discard(self)
+        if self._queue is not None:  # Redis queue: what was accepted is in Redis already
+            self._queue.close()
+        dispatcher = self._dispatcher
+        dispatcher.close()
+        dispatcher.flush(timeout)
+        counter = self._left_counter()
+        settled, flying = dispatcher.abandon(counter)
+        if flying:  # end their requests now; their workers settle them as "left"
+            self._transport.abort()
+            dispatcher.wait_settled(flying, 2.0)
+            in_flight = [b for b in flying if dispatcher.claim(b, "left", counter)]
+        else:
+            in_flight = []
+        dispatcher.stop()
+        for batch in settled:
+            self._hand_off(batch, "left", None, None)
+        for batch in in_flight:
+            self._hand_off(
+                batch,
+                "left",
+                None,
+                "client closed while the request was in flight; it may have "
+                "reached Segment (the same messageIds make a resend safe)",
+            )
+        self._pool.join(1.0 if deadline is None else max(deadline - time.monotonic(), 1.0))
+        if self._recovery is not None:
+            self._recovery.join(1.0)
+        left = dispatcher.left_events()
+        if self._spool is not None:
+            if left:
+                log.error("close: %d events undelivered; kept in the spool for the next client", left)
+            with self._handoff_lock:
+                self._spool_closing = True
+                close_spool = not self._handoffs
+            if close_spool:
+                self._close_spool()
+        if left:
+            raise DeliveryTimeout(left, "spool" if self._spool is not None else "dead-letter")
+        return self.stats()
+
+    def _close_spool(self) -> None:
+        assert self._spool is not None
+        if self._unforgotten:
+            self._forget([])
+        self._spool.close()
 
     def _close_at_exit(self) -> None:
         try:
@@ -352,7 +506,9 @@ class Client:
         # The parent's threads do not exist here and its locks may be held forever; the
         # parent still sends its own queued events, so the child starts empty.
         self._close_lock = threading.Lock()
+        self._handoff_lock = threading.Lock()
         self._naming_seen = {}
+        self._recovery = None
         if self._spool is not None:
             self._spool.reopen_after_fork()
         if self._queue is not None:

@@ -46,7 +46,7 @@ class Customer:
     breaks a rule, :class:`QueueFull` when the buffer is full with ``on_full="raise"``.
     """
 
-    __slots__ = ("_client", "_write_key", "region", "key_id")
+    __slots__ = ("_client", "_write_key", "key_id", "region")
 
     def __init__(self, client: Client, write_key: str, region: str) -> None:
         self._client = client
@@ -57,7 +57,9 @@ class Customer:
     def __repr__(self) -> str:
         return f"Customer(key_id={self.key_id!r}, region={self.region!r})"
 
-    def identify(self, *, user_id: str | None = None, traits: Mapping[str, Any] | None = None, **common: Any) -> dict[str, Any]:
+    def identify(
+        self, *, user_id: str | None = None, traits: Mapping[str, Any] | None = None, **common: Any
+    ) -> dict[str, Any]:
         """Record who the user is (``traits``)."""
         return self._enqueue("identify", {"traits": dict(traits or {})}, user_id=user_id, **common)
 
@@ -79,19 +81,37 @@ class Customer:
         self._client._check_naming(name, props)
         return self._enqueue("track", {"event": name, "properties": props}, user_id=user_id, **common)
 
-    def page(self, *, user_id: str | None = None, name: str | None = None, properties: Mapping[str, Any] | None = None, **common: Any) -> dict[str, Any]:
+    def page(
+        self,
+        *,
+        user_id: str | None = None,
+        name: str | None = None,
+        properties: Mapping[str, Any] | None = None,
+        **common: Any,
+    ) -> dict[str, Any]:
         """Record a web page view."""
         return self._enqueue("page", {"name": name, "properties": dict(properties or {})}, user_id=user_id, **common)
 
-    def screen(self, *, user_id: str | None = None, name: str | None = None, properties: Mapping[str, Any] | None = None, **common: Any) -> dict[str, Any]:
+    def screen(
+        self,
+        *,
+        user_id: str | None = None,
+        name: str | None = None,
+        properties: Mapping[str, Any] | None = None,
+        **common: Any,
+    ) -> dict[str, Any]:
         """Record an app screen view."""
         return self._enqueue("screen", {"name": name, "properties": dict(properties or {})}, user_id=user_id, **common)
 
-    def group(self, *, group_id: str, user_id: str | None = None, traits: Mapping[str, Any] | None = None, **common: Any) -> dict[str, Any]:
+    def group(
+        self, *, group_id: str, user_id: str | None = None, traits: Mapping[str, Any] | None = None, **common: Any
+    ) -> dict[str, Any]:
         """Associate the user with a group (an account, a company)."""
         if not group_id:
             raise EventRejected("group needs group_id")
-        return self._enqueue("group", {"groupId": str(group_id), "traits": dict(traits or {})}, user_id=user_id, **common)
+        return self._enqueue(
+            "group", {"groupId": str(group_id), "traits": dict(traits or {})}, user_id=user_id, **common
+        )
 
     def alias(self, *, previous_id: str, user_id: str, **common: Any) -> dict[str, Any]:
         """Merge a previous identity into ``user_id``."""
@@ -136,6 +156,8 @@ class Customer:
         except (TypeError, ValueError) as exc:
             raise EventRejected(f"{kind} event is not JSON-serializable: {exc}") from None
         if len(data) > spec.MAX_EVENT_BYTES:
-            raise EventRejected(f"{kind} event is {len(data)} bytes, over Segment's {spec.MAX_EVENT_BYTES}-byte limit per event")
+            raise EventRejected(
+                f"{kind} event is {len(data)} bytes, over Segment's {spec.MAX_EVENT_BYTES}-byte limit per event"
+            )
         self._client._accept(self._write_key, self.region, data)
         return msg

@@ -36,14 +36,20 @@ class APIError(SourceError):
 
 
 class QueueFull(SourceError):
-    """The buffer holds ``max_queued_events`` undelivered events; this event was not accepted."""
+    """The buffer is at ``max_queued_events`` or ``max_queued_bytes``; this event was not accepted.
 
-    def __init__(self, limit: int) -> None:
+    Attributes:
+        queued: Events undelivered when it was refused.
+        queued_bytes: What they count against ``max_queued_bytes``.
+    """
+
+    def __init__(self, queued: int, queued_bytes: int) -> None:
         super().__init__(
-            f"the client's buffer is full ({limit} events undelivered); the event was not accepted: "
-            "retry later, raise max_queued_events, or use on_full='block'"
+            f"the client's buffer is full ({queued} events, {queued_bytes} bytes undelivered); the event was not "
+            "accepted: retry later, raise max_queued_events or max_queued_bytes, or use on_full='block'"
         )
-        self.limit = limit
+        self.queued = queued
+        self.queued_bytes = queued_bytes
 
 
 class ClientClosed(SourceError):

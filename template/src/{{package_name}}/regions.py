@@ -19,7 +19,9 @@ def endpoint_for(region: str, override: str | None = None) -> str:
     if region not in spec.REGION_ENDPOINTS:
         raise ValueError(f"region {region!r} is unknown: use one of {sorted(spec.REGION_ENDPOINTS)}")
     if region not in spec.SUPPORTED_REGIONS:
-        raise ValueError(f"region {region!r} is not supported by this source: use one of {list(spec.SUPPORTED_REGIONS)}")
+        raise ValueError(
+            f"region {region!r} is not supported by this source: use one of {list(spec.SUPPORTED_REGIONS)}"
+        )
     if override is not None:
         return checked_override(override)
     return spec.REGION_ENDPOINTS[region]
