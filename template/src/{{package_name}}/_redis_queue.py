@@ -146,8 +146,9 @@ class RedisQueue:
 
 def _full(limit: int) -> QueueFull:
     error = QueueFull(limit, 0)
-    error.args = (
+    message = (
         f"the Redis queue is full ({limit} events undelivered, max_queued_events); the event was not accepted: "
-        "retry later, add workers, raise max_queued_events, or use on_full='block'",
+        "retry later, add workers, raise max_queued_events, or use on_full='block'"
     )
+    error.args = (message,)
     return error
