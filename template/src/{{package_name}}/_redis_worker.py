@@ -30,6 +30,7 @@ from ._batcher import Batch
 from ._dispatch import Dispatcher
 from ._keys import key_id
 from ._queue_crypto import KeyVault
+from ._redis_ack import FINISH_SCRIPT, acknowledge
 from ._redis_layout import DEFAULT_SHARDS, GROUP, UNAVAILABLE, Backoff, Layout, connect, open_queue, redacted
 from ._redis_leases import ShardLeases
 from ._redis_limiter import RedisRateLimiter
@@ -39,24 +40,6 @@ from ._workers import WorkerPool
 from .regions import checked_override, endpoint_for
 
 log = logging.getLogger(__name__.rpartition(".")[0])
-
-# KEYS: stream, queued, fleet stats, worker hash, dead stream. ARGV: group, counter name,
-# number of dead-letter fields (0: none), those fields, then the entry ids. Acknowledges
-# and deletes the entries; counts only those still pending (another worker may have
-# finished them after a reclaim); writes the dead letter only if any was.
-_FINISH = """
-local group, counter, nf = ARGV[1], ARGV[2], tonumber(ARGV[3])
-local acked = 0
-for i = 4 + nf, #ARGV do acked = acked + redis.call('XACK', KEYS[1], group, ARGV[i]) end
-for i = 4 + nf, #ARGV do redis.call('XDEL', KEYS[1], ARGV[i]) end
-if acked > 0 then
-  if nf > 0 then redis.call('XADD', KEYS[5], '*', unpack(ARGV, 4, 3 + nf)) end
-  redis.call('DECRBY', KEYS[2], acked)
-  redis.call('HINCRBY', KEYS[3], counter, acked)
-  redis.call('HINCRBY', KEYS[4], counter, acked)
-end
-return acked
-"""
 
 _WORKER_HASH_SECONDS = 24 * 3600  # a stopped worker's counters stay visible for a day
 _KEY_CACHE_LIMIT = 100_000
@@ -97,7 +80,7 @@ class QueueWorker:
         self.name = name or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self._vault = KeyVault.from_env()
         self._redis = connect(redis_url, _REDIS_TIMEOUT)
-        self._finish_script = self._redis.register_script(_FINISH)
+        self._finish_script = self._redis.register_script(FINISH_SCRIPT)
         self._layout = Layout(shards)
         # The limiter runs under the dispatcher's lock: its own connection, a short timeout.
         self._limiter_redis = connect(redis_url, _LIMITER_TIMEOUT)
@@ -376,7 +359,7 @@ class QueueWorker:
                 "events": b"\n".join(batch.events),
                 "worker": self.name,
             }
-        self._acknowledge(entries, dead)
+        acknowledge(self._finish_script, self._layout, self.name, entries, dead, self._give_up)
         with self._lock:
             for shard, entry_id in entries:
                 self._held_ids.discard((shard, entry_id))
@@ -396,36 +379,4 @@ class QueueWorker:
             "events": event,
             "worker": self.name,
         }
-        self._acknowledge([(shard, entry_id)], dead)
-
-    def _acknowledge(self, entries: list[tuple[int, bytes]], dead: Mapping[str, object] | None) -> None:
-        """Run the finish script per shard, retrying while Redis is unavailable."""
-        by_shard: dict[int, list[bytes]] = {}
-        for shard, entry_id in entries:
-            by_shard.setdefault(shard, []).append(entry_id)
-        fields: list[object] = [x for pair in (dead or {}).items() for x in pair]
-        counter = "sent" if dead is None else "dead_lettered"
-        backoff = Backoff(f"worker {self.name} acknowledgement")
-        for shard, ids in by_shard.items():
-            keys = [
-                self._layout.stream(shard),
-                self._layout.queued,
-                self._layout.stats,
-                self._layout.worker(self.name),
-                self._layout.dead,
-            ]
-            while True:
-                try:
-                    self._finish_script(keys=keys, args=[GROUP, counter, len(fields), *fields, *ids])
-                    break
-                except UNAVAILABLE as exc:
-                    if self._give_up.is_set():
-                        log.warning(
-                            "worker %s: %d events not acknowledged (Redis unavailable at exit); "
-                            "they will be sent again",
-                            self.name,
-                            len(ids),
-                        )
-                        return
-                    time.sleep(backoff.wait(exc))
-            backoff.reset()
+        acknowledge(self._finish_script, self._layout, self.name, [(shard, entry_id)], dead, self._give_up)

@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ._queue_crypto import new_secret
-from ._redis_layout import GROUP, connect, open_queue, redacted
+from ._redis_layout import GROUP, connect, open_queue
 from ._redis_worker import QueueWorker
 
 __all__ = [
@@ -272,8 +272,3 @@ def _dead_letter(entry_id: bytes, fields: dict[bytes, bytes]) -> DeadLetter:
 
 def _text(value: bytes | str) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
-
-
-def describe(redis_url: str) -> str:
-    """Return the URL without credentials, for messages."""
-    return redacted(redis_url)
