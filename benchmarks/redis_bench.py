@@ -19,8 +19,10 @@ and the workers. The figures are printed, not asserted. Rows:
 
 Columns: wall time from the producers' start to the last event at the sink, events/s,
 requests/s, share of the 50 req/s ceiling (requests/s / 50), the most requests the sink
-saw in any one-second window, requests per 1,000 events, duplicates (messageIds seen
-more than once) and lost events.
+saw in any one-second window, requests per 1,000 events, retried requests (the fleet's
+``stats``, or the clients' counters), duplicates (messageIds seen more than once: a
+retry after an answer was lost, or the kill), lost events, and how fast the producers'
+calls returned (events/s, all producers together; Redis rows only).
 """
 
 from __future__ import annotations
@@ -198,8 +200,8 @@ for n in range(count):
     client.customer(f"wk_bench_{c:04d}").track(user_id=f"user-{c}-{n % 97}", event="Campaign Created",
                                                properties={**props, "seq": f"{producer}-{n}"})
 accepted = time.perf_counter() - start
-client.close(timeout=600)
-print(f"{accepted:.3f}")
+stats = client.close(timeout=600)
+print(f"{accepted:.3f} {stats.retried}")
 """
 
 
@@ -249,7 +251,9 @@ def run(label: str, env: dict[str, str], sink: Sink, redis: Redis | None, worker
             fleet["w1"].send_signal(signal.SIGKILL)
             killed = True
         time.sleep(0.05)
-    accept_seconds = [float(p.communicate()[0].strip() or "nan") for p in procs]
+    outputs = [(p.communicate()[0].split() or ["nan", "0"]) for p in procs]
+    accept_seconds = [float(out[0]) for out in outputs]
+    retried = sum(int(out[1]) for out in outputs)
     stats = wait_for(sink, total)
     wall = time.monotonic() - start
     for proc in fleet.values():
@@ -258,17 +262,26 @@ def run(label: str, env: dict[str, str], sink: Sink, redis: Redis | None, worker
     for proc in fleet.values():
         proc.wait(60)
     stats = sink.stats()
+    if redis is not None:
+        retried = fleet_retried(env, redis)
     return {
         "label": label, "wall": wall, "events": total, "requests": stats["requests"],
         "max_in_1s": stats["max_in_1s"], "duplicates": stats["events"] - stats["unique"],
-        "lost": total - stats["unique"],
+        "lost": total - stats["unique"], "retried": retried,
         "accept_per_s": total / max(accept_seconds) if redis is not None else None,
     }
 
 
+def fleet_retried(env: dict[str, str], redis: Redis) -> int:
+    """The fleet's count of retried requests, from ``python -m <package> stats --json``."""
+    out = subprocess.run([sys.executable, "-m", PACKAGE, "stats", "--json", "--redis-url", redis.url], env=env,
+                         capture_output=True, text=True, check=True).stdout
+    return int(json.loads(out)["retried"])
+
+
 def print_table(rows: list[dict[str, Any]]) -> None:
     head = (f"{'setup':<44} {'wall s':>7} {'events/s':>9} {'req/s':>6} {'of 50':>6} {'max 1s':>6} "
-            f"{'req/1k ev':>9} {'dups':>5} {'lost':>5} {'accept ev/s':>11}")
+            f"{'req/1k ev':>9} {'retried':>7} {'dups':>5} {'lost':>5} {'accept ev/s':>11}")
     print(head)
     print("-" * len(head))
     for r in rows:
@@ -276,7 +289,7 @@ def print_table(rows: list[dict[str, Any]]) -> None:
         accept = f"{r['accept_per_s']:.0f}" if r["accept_per_s"] else "-"
         print(f"{r['label']:<44} {r['wall']:>7.1f} {r['events'] / r['wall']:>9.0f} {rps:>6.1f} "
               f"{rps / CEILING:>6.0%} {r['max_in_1s']:>6} {1000 * r['requests'] / r['events']:>9.1f} "
-              f"{r['duplicates']:>5} {r['lost']:>5} {accept:>11}")
+              f"{r['retried']:>7} {r['duplicates']:>5} {r['lost']:>5} {accept:>11}")
 
 
 def main() -> None:

@@ -99,7 +99,7 @@ def basic_auth_literal(p: Path) -> None:
 
 
 def no_basic_auth(p: Path) -> None:
-    edit(p / f"src/{PACKAGE}/_workers.py", '"Authorization": basic_auth(write_key)', '"X-Write-Key": basic_auth(write_key)')
+    edit(p / f"src/{PACKAGE}/_send.py", '"Authorization": basic_auth(write_key)', '"X-Write-Key": basic_auth(write_key)')
 
 
 def basic_auth_without_colon(p: Path) -> None:
