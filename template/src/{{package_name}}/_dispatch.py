@@ -33,7 +33,7 @@ from ._ratelimit import RateLimiter, Slot
 from .errors import ClientClosed, QueueFull
 
 # What one queued event costs beyond its JSON: the bytes object, the queue entry, its ids.
-EVENT_OVERHEAD_BYTES = 160
+EVENT_OVERHEAD_BYTES = 184
 # An idle worker (beyond the first) leaves after this long without work.
 IDLE_WORKER_SECONDS = 30.0
 # Destinations left with nothing to send are forgotten; paused ones are swept this often.
@@ -72,7 +72,8 @@ class ClientStats:
 @dataclass(eq=False)
 class _Destination:
     host: str
-    pending: deque[tuple[int, bytes, int | None]] = field(default_factory=deque)  # (seq, event, spool id)
+    # (seq, event, spool id, when accepted)
+    pending: deque[tuple[int, bytes, int | None, float]] = field(default_factory=deque)
     pending_bytes: int = 0  # the events' sizes plus one comma each
     due_at: float = math.inf  # when the oldest pending event is flush_interval old
     retries: deque[Batch] = field(default_factory=deque)  # batches whose retry is due
@@ -209,17 +210,21 @@ class Dispatcher:
             state = self._destinations.get(destination)
             if state is None:
                 state = self._destinations[destination] = _Destination(self._host_of(destination[1]))
+            now = time.monotonic()
             if not state.pending:
-                state.due_at = time.monotonic() + self.flush_interval
-                heapq.heappush(self._timers, (state.due_at, next(self._order), destination))
-                if len(self._timers) == 1:  # no worker waits for a timer yet
-                    self._work.notify()
-            state.pending.append((self._last_seq, event, spool_id))
+                self._set_due(destination, state, now + self.flush_interval)
+            state.pending.append((self._last_seq, event, spool_id, now))
             state.pending_bytes += len(event) + 1
             if destination not in self._ready and (self._closed or self._full(state)):
                 self._ready[destination] = None
                 self._work.notify()
             self._settled.notify_all()
+
+    def _set_due(self, destination: Destination, state: _Destination, when: float) -> None:
+        state.due_at = when
+        heapq.heappush(self._timers, (when, next(self._order), destination))
+        if self._timers[0][0] == when:  # earlier than the timer a worker waits for
+            self._work.notify()
 
     @staticmethod
     def _full(state: _Destination) -> bool:
@@ -303,12 +308,14 @@ class Dispatcher:
             batch = Batch(destination, first_seq=state.pending[0][0])
             pending = state.pending
             while pending and batch.fits(pending[0][1]):
-                _, event, spool_id = pending.popleft()
+                _, event, spool_id, _ = pending.popleft()
                 batch.add(event, spool_id)
                 state.pending_bytes -= len(event) + 1
                 batch.held += len(event) + EVENT_OVERHEAD_BYTES
             if not pending:
                 state.due_at = math.inf
+            elif pending[0][3] + self.flush_interval > state.due_at:  # the rest waits its own turn
+                self._set_due(destination, state, pending[0][3] + self.flush_interval)
             state.out += 1
             self._out.add(batch)
         state.flying += 1
@@ -478,7 +485,7 @@ class Dispatcher:
                 while state.pending:
                     batch = Batch(destination, first_seq=state.pending[0][0])
                     while state.pending and batch.fits(state.pending[0][1]):
-                        _, event, spool_id = state.pending.popleft()
+                        _, event, spool_id, _ = state.pending.popleft()
                         batch.add(event, spool_id)
                         batch.held += len(event) + EVENT_OVERHEAD_BYTES
                     state.out += 1

@@ -133,7 +133,7 @@ class Client:
                 gets half). Threads start as the work needs them.
             flush_interval: Longest wait, in seconds, of an event before its batch is due.
             max_queued_events: Bound of accepted, unsettled events.
-            max_queued_bytes: Bound of their memory (JSON plus ~160 bytes each).
+            max_queued_bytes: Bound of their memory (JSON plus ~184 bytes each).
             on_full: "block" waits for room when the buffer is full; "raise" raises
                 :class:`QueueFull`.
             retry: Backoff and time budget of retries (default :class:`RetryPolicy`).
