@@ -33,6 +33,7 @@ import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -61,6 +62,25 @@ CEILING = 50
 
 # ---------------------------------------------------------------------------- the sink
 
+# Arrivals are stamped with the kernel's receive time of a request's first byte (Linux
+# SO_TIMESTAMPNS), not when a sink thread got the CPU: on a busy machine the latter bunches
+# arrivals up by tens to hundreds of milliseconds.
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+
+
+def kernel_receive_time(sock: socket.socket) -> float:
+    """Wait for the next request's first byte (without taking it); return its kernel receive time."""
+    try:
+        _, ancillary, _, _ = sock.recvmsg(1, socket.CMSG_SPACE(16), socket.MSG_PEEK)
+    except OSError:
+        return time.time()
+    for level, kind, value in ancillary:
+        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
+            seconds, nanos = struct.unpack("qq", value[:16])
+            return seconds + nanos / 1e9
+    return time.time()
+
+
 
 def serve_sink(port_file: str) -> None:
     """Answer 200 after SINK_DELAY; GET /stats reports arrivals and messageIds."""
@@ -72,6 +92,15 @@ def serve_sink(port_file: str) -> None:
     class Handler(BaseHTTPRequestHandler):
         disable_nagle_algorithm = True
         protocol_version = "HTTP/1.1"
+        received = 0.0
+
+        def setup(self) -> None:
+            super().setup()
+            self.connection.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+
+        def handle_one_request(self) -> None:
+            self.received = kernel_receive_time(self.connection)
+            super().handle_one_request()
 
         def do_GET(self) -> None:
             with lock:
@@ -90,10 +119,9 @@ def serve_sink(port_file: str) -> None:
             self._answer(json.dumps(stats).encode())
 
         def do_POST(self) -> None:
-            arrived = time.monotonic()
             raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             with lock:
-                times.append(arrived)
+                times.append(self.received)
                 bodies.append(raw)
             time.sleep(SINK_DELAY)
             self._answer(b'{"success": true}')

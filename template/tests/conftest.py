@@ -61,6 +61,9 @@ class Request:
     size: int
     at: float
     answer: Answer
+    # When the kernel received the request's first byte (time.time() clock): unlike
+    # ``at``, not delayed by this process waiting for the CPU or the GIL (window checks).
+    received: float = 0.0
 
     @property
     def status(self) -> int | None:
@@ -114,6 +117,23 @@ class FakeAPI:
             time.sleep(0.01)
 
 
+# Linux: stamp received packets with the kernel's receive time (SOL_SOCKET option 35).
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+
+
+def _kernel_receive_time(sock: socket.socket) -> float:
+    """Wait for the next request's first byte (without taking it); return its kernel receive time."""
+    try:
+        _, ancillary, _, _ = sock.recvmsg(1, socket.CMSG_SPACE(16), socket.MSG_PEEK)
+    except OSError:
+        return time.time()
+    for level, kind, value in ancillary:
+        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
+            seconds, nanos = struct.unpack("qq", value[:16])
+            return seconds + nanos / 1e9
+    return time.time()
+
+
 def _serve(api_factory: Callable[[str], FakeAPI]) -> tuple[FakeAPI, Callable[[], None]]:
     holder: list[FakeAPI] = []
     lock = threading.Lock()
@@ -121,6 +141,15 @@ def _serve(api_factory: Callable[[str], FakeAPI]) -> tuple[FakeAPI, Callable[[],
     class Handler(BaseHTTPRequestHandler):
         disable_nagle_algorithm = True  # keep-alive replies otherwise stall ~40 ms each
         protocol_version = "HTTP/1.1"
+        received = 0.0
+
+        def setup(self) -> None:
+            super().setup()
+            self.connection.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+
+        def handle_one_request(self) -> None:
+            self.received = _kernel_receive_time(self.connection)
+            super().handle_one_request()
 
         def do_POST(self) -> None:
             at = time.monotonic()
@@ -128,7 +157,9 @@ def _serve(api_factory: Callable[[str], FakeAPI]) -> tuple[FakeAPI, Callable[[],
             raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             with lock:
                 answer = api.answers.popleft() if api.answers else api.default
-                api.requests.append(Request(self.path, dict(self.headers), json.loads(raw), len(raw), at, answer))
+                api.requests.append(
+                    Request(self.path, dict(self.headers), json.loads(raw), len(raw), at, answer, self.received)
+                )
             if answer == RESET:
                 # SO_LINGER 0: close() sends a TCP RST instead of a FIN.
                 self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
