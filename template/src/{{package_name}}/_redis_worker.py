@@ -49,7 +49,7 @@ _MAX_HELD_BYTES = 64 * 1024 * 1024
 
 
 class QueueWorker:
-    """One sender of the fleet; options as for ``python -m <package> worker``."""
+    """One sender of the fleet: ``python -m <package> worker`` runs one."""
 
     def __init__(
         self,
@@ -67,6 +67,27 @@ class QueueWorker:
         shards: int = DEFAULT_SHARDS,
         name: str | None = None,
     ) -> None:
+        """Check the options and the secret; nothing is read until :meth:`run`.
+
+        Args:
+            redis_url: The queue's Redis server.
+            endpoint: Base URL for every region instead of Segment's hosts (tests, a debugger).
+            endpoints: Base URL per region, over ``endpoint``.
+            requests_per_second: The fleet's ceiling; give every worker the same.
+            threads: Most sending threads of this worker.
+            flush_interval: Longest wait of an event before its batch is due.
+            visibility_timeout: Seconds after which a silent worker's shards and
+                unacknowledged events go to the others.
+            max_held_events: Most events this worker reads ahead of sending.
+            retry: Backoff and time budget of retries (default :class:`RetryPolicy`).
+            timeout: Seconds for one whole request to Segment.
+            shards: Shard count if this worker creates the queue.
+            name: The worker's name in stats (default: host, pid and a random suffix).
+
+        Raises:
+            ValueError: For a bad option, URL or endpoint.
+            QueueSecretError: When ``SEGMENT_QUEUE_SECRET`` is missing or malformed.
+        """
         if threads < 1 or max_held_events < 1 or flush_interval < 0 or timeout <= 0 or visibility_timeout <= 0:
             raise ValueError(
                 "threads and max_held_events must be >= 1, flush_interval >= 0, timeout and visibility_timeout > 0"
