@@ -144,8 +144,13 @@ def serve_sink(port_file: str) -> None:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+
+        def handle_error(self, request: object, client_address: object) -> None:
+            pass  # a worker stopped or killed mid-answer breaks the pipe: expected here
+
+    server = Server(("127.0.0.1", 0), Handler)
     server.request_queue_size = 1024
     Path(port_file).write_text(str(server.server_address[1]))
     server.serve_forever()

@@ -6,7 +6,7 @@ expires after the visibility timeout unless renewed; a worker renews its leases 
 tick. With ``L`` live workers (heartbeat younger than the visibility timeout) each one
 aims at ``ceil(shards / L)`` shards: it takes free leases up to that, and gives back
 the surplus, after finishing what it already read from them (a "draining" shard is no
-longer read; its lease goes once none of its events are held). A worker that dies stops
+longer read; the reading thread gives its lease back once none of its events are held). A worker that dies stops
 renewing; its leases expire and the others take them, with its unacknowledged entries.
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 from collections.abc import Mapping
 
 import redis
@@ -52,6 +53,7 @@ class ShardLeases:
         self.ttl_ms = max(1, int(ttl_seconds * 1000))
         self._renew = client.register_script(_RENEW)
         self._release = client.register_script(_RELEASE)
+        self._lock = threading.Lock()  # the keeper thread ticks, the reader releases
         self.owned: set[int] = set()
         self.draining: set[int] = set()
         # Start the search for free shards at a place of our own, so workers starting
@@ -61,49 +63,63 @@ class ShardLeases:
     @property
     def readable(self) -> frozenset[int]:
         """The shards to read now: owned and not draining."""
-        return frozenset(self.owned - self.draining)
+        with self._lock:
+            return frozenset(self.owned - self.draining)
 
-    def tick(self, live_workers: int, held: Mapping[int, int]) -> None:
-        """Renew, give back and take leases.
+    def tick(self, live_workers: int) -> None:
+        """Renew the leases, mark the surplus as draining, take free shards up to the share.
 
         Args:
             live_workers: How many workers have a fresh heartbeat (this one included).
-            held: Events read and not yet finished, per shard.
 
         Raises:
             redis.exceptions.ConnectionError: And the other errors of an unavailable
                 server; the caller retries on its next tick.
         """
-        for shard in sorted(self.owned):
-            if not self._renew(keys=[self.layout.lease(shard)], args=[self.owner, self.ttl_ms]):
-                log.warning(
-                    "worker %s: lost the lease of shard %d (it lapsed); no longer reading it", self.owner, shard
-                )
-                self.owned.discard(shard)
-                self.draining.discard(shard)
-        target = math.ceil(self.layout.shards / max(1, live_workers))
-        surplus = len(self.owned) - target
-        for shard in sorted(self.owned - self.draining, reverse=True)[: max(0, surplus - len(self.draining))]:
-            self.draining.add(shard)
-        for shard in sorted(self.draining):
-            if held.get(shard, 0) == 0:
-                self._release(keys=[self.layout.lease(shard)], args=[self.owner])
-                self.owned.discard(shard)
-                self.draining.discard(shard)
-        if len(self.owned) < target:
-            self.draining.clear()  # fewer workers than before: keep what we have
-            for step in range(self.layout.shards):
-                shard = (self._start + step) % self.layout.shards
-                if len(self.owned) >= target:
-                    break
-                if shard not in self.owned and self._redis.set(
-                    self.layout.lease(shard), self.owner, nx=True, px=self.ttl_ms
-                ):
-                    self.owned.add(shard)
+        with self._lock:
+            for shard in sorted(self.owned):
+                if not self._renew(keys=[self.layout.lease(shard)], args=[self.owner, self.ttl_ms]):
+                    log.warning("worker %s: lost the lease of shard %d (it lapsed)", self.owner, shard)
+                    self.owned.discard(shard)
+                    self.draining.discard(shard)
+            target = math.ceil(self.layout.shards / max(1, live_workers))
+            surplus = len(self.owned) - target
+            for shard in sorted(self.owned - self.draining, reverse=True)[: max(0, surplus - len(self.draining))]:
+                self.draining.add(shard)
+            if len(self.owned) < target:
+                self.draining.clear()  # fewer workers than before: keep what we have
+                for step in range(self.layout.shards):
+                    shard = (self._start + step) % self.layout.shards
+                    if len(self.owned) >= target:
+                        break
+                    if shard not in self.owned and self._redis.set(
+                        self.layout.lease(shard), self.owner, nx=True, px=self.ttl_ms
+                    ):
+                        self.owned.add(shard)
+
+    def release_drained(self, held: Mapping[int, int]) -> None:
+        """Give back draining shards of which no event is held any more.
+
+        Call it from the thread that reads, between reads: a read in progress may bring
+        events of a shard that looks empty, and its lease must not go before they are sent.
+
+        Args:
+            held: Events read and not yet finished, per shard.
+
+        Raises:
+            redis.exceptions.ConnectionError: And the other errors of an unavailable server.
+        """
+        with self._lock:
+            for shard in sorted(self.draining):
+                if held.get(shard, 0) == 0:
+                    self._release(keys=[self.layout.lease(shard)], args=[self.owner])
+                    self.owned.discard(shard)
+                    self.draining.discard(shard)
 
     def release_all(self) -> None:
         """Give back every lease (at shutdown); unfinished entries are reclaimed later."""
-        for shard in sorted(self.owned):
-            self._release(keys=[self.layout.lease(shard)], args=[self.owner])
-        self.owned.clear()
-        self.draining.clear()
+        with self._lock:
+            for shard in sorted(self.owned):
+                self._release(keys=[self.layout.lease(shard)], args=[self.owner])
+            self.owned.clear()
+            self.draining.clear()

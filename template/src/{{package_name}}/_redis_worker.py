@@ -255,9 +255,7 @@ class QueueWorker:
         pipe.zcount(layout.workers, now_ms - int(self.visibility_timeout * 1000), "+inf")
         live = pipe.execute()[-1]
         self._published.update(deltas)
-        with self._lock:
-            held = dict(self._held_per_shard)
-        self._leases.tick(int(live), held)
+        self._leases.tick(int(live))
 
     def _goodbye(self) -> None:
         try:
@@ -281,9 +279,11 @@ class QueueWorker:
 
     def _read(self) -> None:
         assert self._leases is not None
-        shards = sorted(self._leases.readable)
         with self._lock:
+            held = dict(self._held_per_shard)
             room = self.max_held_events - len(self._held)
+        self._leases.release_drained(held)  # here, between reads: see its docstring
+        shards = sorted(self._leases.readable)
         if not shards or room <= 0:
             self._stop.wait(0.05)
             return
