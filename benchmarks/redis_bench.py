@@ -1,12 +1,12 @@
 """Benchmark the generated client on Redis: a fleet of workers under one 50 req/s budget.
 
-    python benchmarks/redis_bench.py            # about 3 minutes; prints a table
+    python benchmarks/redis_bench.py            # about 4 minutes; prints a table
 
 Needs Debian's ``redis-server`` and the ``redis`` and ``cryptography`` packages. Generates
 a project into a temporary directory and runs everything as separate processes on
 loopback: a ``redis-server`` (no persistence), a sink that answers every request 200
 after 50 ms (Segment's answers take 50-250 ms) and records arrival times and messageIds,
-4 producer processes that together send 16,000 ~450-byte track events for 200 customers,
+4 producer processes that together send 16,000 ~450-byte track events for 1,000 customers,
 and the workers. The figures are printed, not asserted. Rows:
 
 - Redis fleet with 1, 2 and 4 worker processes (``python -m <package> worker``);
@@ -56,7 +56,7 @@ ANSWERS = {
 }
 PACKAGE = "bench_mail_source"
 PRODUCERS = 4
-CUSTOMERS = 200
+CUSTOMERS = 1_000
 EVENTS_PER_PRODUCER = 4_000
 SINK_DELAY = 0.05
 CEILING = 50
@@ -223,14 +223,14 @@ class Redis:
 PRODUCER = """
 import sys, time
 from bench_mail_source import Client
-mode, target, producer, count = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+mode, target, producer, count, customers = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 client = Client(redis_url=target) if mode == "redis" else Client(endpoint=target)
 props = {"campaign_id": "cmp_4f9c2d1e7a3b", "campaign_name": "Spring launch: early access",
          "email_id": "eml_8d7e6f5a4b3c2d1e", "email_subject": "Your early access to the spring collection",
          "list_id": "lst_0193"}
 start = time.perf_counter()
 for n in range(count):
-    c = (n + producer) % 200
+    c = (n + producer) % customers
     client.customer(f"wk_bench_{c:04d}").track(user_id=f"user-{c}-{n % 97}", event="Campaign Created",
                                                properties={**props, "seq": f"{producer}-{n}"})
 accepted = time.perf_counter() - start
@@ -241,7 +241,7 @@ print(f"{accepted:.3f} {stats.retried}")
 
 def produce(env: dict[str, str], mode: str, target: str, producers: int, per_producer: int) -> list[subprocess.Popen]:
     return [
-        subprocess.Popen([sys.executable, "-c", PRODUCER, mode, target, str(p), str(per_producer)], env=env,
+        subprocess.Popen([sys.executable, "-c", PRODUCER, mode, target, str(p), str(per_producer), str(CUSTOMERS)], env=env,
                          stdout=subprocess.PIPE, text=True)
         for p in range(producers)
     ]
@@ -348,7 +348,7 @@ def main() -> None:
         sink, redis = Sink(folder), Redis(folder)
         rows = []
         try:
-            print("running 6 rows (about 3 minutes)...", file=sys.stderr)
+            print("running 6 rows (about 4 minutes)...", file=sys.stderr)
             for workers in (1, 2, 4):
                 rows.append(run(f"Redis, {PRODUCERS} producers, {workers} worker(s)", env, sink, redis, workers,
                                 folder=folder))
