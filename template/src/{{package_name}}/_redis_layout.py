@@ -30,6 +30,8 @@ from urllib.parse import urlsplit
 
 import redis
 from redis import exceptions as rx
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from . import spec
 from ._queue_crypto import KeyVault
@@ -74,8 +76,15 @@ def connect(url: str, timeout: float) -> redis.Redis:
     if scheme not in ("redis", "rediss", "unix"):
         raise ValueError(f"redis_url {redacted(str(url))!r} must start with redis://, rediss:// or unix://")
     try:
+        # No retries inside redis-py: a command whose answer was lost would be run again
+        # behind our back (an event appended twice, entries delivered twice); every caller
+        # here retries itself, knowing what a retry means.
         return redis.Redis.from_url(
-            url, socket_timeout=timeout, socket_connect_timeout=timeout, health_check_interval=30
+            url,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            health_check_interval=30,
+            retry=Retry(NoBackoff(), 0),
         )
     except ValueError as exc:  # redis-py's message may quote the URL: keep the password out
         raise ValueError(f"redis_url {redacted(url)!r} is not valid: {type(exc).__name__}") from None

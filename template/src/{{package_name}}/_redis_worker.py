@@ -1,7 +1,7 @@
 """The sender side of the Redis queue: read the owned shards, batch, send, acknowledge.
 
 A worker is the in-process client's engine with Redis at both ends: a reader thread
-takes entries of the shards this worker leases (``XREADGROUP``, and ``XAUTOCLAIM`` for
+takes entries of the shards this worker leases (``XREADGROUP``, and ``XPENDING`` and ``XCLAIM`` for
 entries another worker read and left unacknowledged longer than the visibility timeout)
 and puts them in a :class:`Dispatcher`, which batches per customer (write key and
 region) up to 2,500 events / 500 KB; the :class:`WorkerPool` threads send them with the
@@ -45,6 +45,8 @@ _WORKER_HASH_SECONDS = 24 * 3600  # a stopped worker's counters stay visible for
 _KEY_CACHE_LIMIT = 100_000
 _REDIS_TIMEOUT = 10.0  # seconds per Redis command; well above the 0.2 s blocking read
 _LIMITER_TIMEOUT = 1.0
+_RECLAIM_BATCH = 1000  # pending entries looked at per shard and tick
+_OWN_LOST_FACTOR = 3  # own unheld entries are taken back after 3 visibility timeouts
 _MAX_HELD_BYTES = 64 * 1024 * 1024
 
 
@@ -296,23 +298,34 @@ class QueueWorker:
                 self._take(shard, entry_id, fields)
 
     def _reclaim(self) -> None:
-        """Take entries another worker read and left unacknowledged past the visibility timeout."""
+        """Take entries another worker read and left unacknowledged past the visibility timeout.
+
+        Entries pending under this worker's own name are left alone unless far older than
+        the timeout (a read whose answer was lost): reclaiming its own entries while they
+        were being taken in was seen to send them twice.
+        """
         assert self._leases is not None
         idle_ms = int(self.visibility_timeout * 1000)
+        me = self.name.encode()
         taken = 0
         for shard in sorted(self._leases.readable):
-            cursor: bytes | str = "0-0"
-            for _ in range(20):  # bounded work per tick; the cursor resumes next tick
-                reply = self._redis.xautoclaim(self._layout.stream(shard), GROUP, self.name, idle_ms, cursor, count=500)
-                cursor, entries = reply[0], reply[1]
-                for entry_id, fields in entries:
-                    with self._lock:
-                        mine = (shard, entry_id) in self._held_ids
-                    if fields and not mine:
-                        self._take(shard, entry_id, fields)
-                        taken += 1
-                if cursor in (b"0-0", "0-0"):
-                    break
+            stream = self._layout.stream(shard)
+            pending = self._redis.xpending_range(stream, GROUP, "-", "+", _RECLAIM_BATCH, idle=idle_ms)
+            with self._lock:
+                ids = [
+                    p["message_id"]
+                    for p in pending
+                    if (shard, p["message_id"]) not in self._held_ids
+                    and (p["consumer"] != me or p["time_since_delivered"] >= _OWN_LOST_FACTOR * idle_ms)
+                ]
+            if not ids:
+                continue
+            # XCLAIM with the same minimum idle time: an entry another worker touched
+            # meanwhile is not taken.
+            for entry_id, fields in self._redis.xclaim(stream, GROUP, self.name, idle_ms, ids):
+                if fields:
+                    self._take(shard, entry_id, fields)
+                    taken += 1
         if taken:
             log.info("worker %s: reclaimed %d unacknowledged events", self.name, taken)
             self._redis.hincrby(self._layout.stats, "reclaimed", taken)
