@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,12 @@ import pytest
 from ruamel.yaml import YAML
 
 from generator import Result, generate
+
+# A shell that starts a background job without job control (CI, nohup) ignores SIGINT in
+# it, and children inherit "ignored": the tests that press Ctrl-C in a child would hang.
+# A handler of our own is reset to the default in children at exec, so they feel Ctrl-C.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 SCENARIO_NAMES = sorted(p.stem for p in SCENARIOS.glob("*.yml"))

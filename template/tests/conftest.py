@@ -11,18 +11,29 @@ headers start at once and then get one byte every 50 ms, never ending until rele
 from __future__ import annotations
 
 import base64
+import importlib.util
 import json
+import shutil
+import signal
 import socket
 import struct
+import subprocess
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
+
+# A shell that starts a background job without job control (CI, nohup) ignores SIGINT in
+# it, and children inherit "ignored": the tests that press Ctrl-C in a child would hang.
+# A handler of our own is reset to the default in children at exec, so they feel Ctrl-C.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 RESET = "reset"
 HANG = "hang"
@@ -233,3 +244,111 @@ def fake_api(make_fake_api: Callable[[], FakeAPI]) -> FakeAPI:
 def sink(fake_api: FakeAPI) -> FakeAPI:
     """The fake API answering 200 to everything (the name the simple tests use)."""
     return fake_api
+
+
+# The Redis queue ([redis] extra) ------------------------------------------------------
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip the Redis tests only when the [redis] extra is not installed.
+
+    A missing ``redis-server`` is not a reason to skip: the ``redis_server`` fixture
+    fails, so a CI machine without it shows red, not a quiet skip.
+    """
+    missing = [name for name in ("redis", "cryptography") if importlib.util.find_spec(name) is None]
+    if missing:
+        skip = pytest.mark.skip(
+            reason=f"the [redis] extra is not installed ({', '.join(missing)}): pip install -e '.[test,redis]'"
+        )
+        for item in items:
+            if "redis" in item.keywords:
+                item.add_marker(skip)
+
+
+@dataclass
+class RedisServer:
+    """A real ``redis-server`` on a free loopback port, with its data in a temporary folder.
+
+    Keeps an append-only file, written out when the server is stopped (SIGTERM), so
+    :meth:`restart` loses nothing.
+    """
+
+    binary: str
+    folder: Path
+    port: int = 0
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        for _ in range(5):  # a free port found now may be taken before the server binds it
+            if not self.port:
+                with socket.socket() as probe:
+                    probe.bind(("127.0.0.1", 0))
+                    self.port = probe.getsockname()[1]
+            args = [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.folder),
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "everysec",
+                "--protected-mode",
+                "yes",
+            ]
+            self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and self.process.poll() is None:
+                try:
+                    with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as conn:
+                        conn.sendall(b"PING\r\n")
+                        if conn.recv(64).startswith(b"+PONG"):
+                            return
+                except OSError:
+                    time.sleep(0.02)
+            self.stop()
+            self.port = 0
+        pytest.fail("redis-server did not start on a free loopback port in 5 tries")
+
+    def stop(self) -> None:
+        """Shut the server down cleanly (SIGTERM: it finishes its AOF)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def restart(self) -> None:
+        """Stop, then start again on the same port with the same data."""
+        port = self.port
+        self.stop()
+        self.port = port
+        self.start()
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A fresh ``redis-server`` (Debian's package) for one test; fails if it is not installed."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail(
+            "redis-server is not installed: `apt-get install redis-server` (the [redis] tests need a real server)"
+        )
+    folder = tmp_path / "redis"
+    folder.mkdir()
+    server = RedisServer(binary, folder)
+    server.start()
+    yield server
+    server.stop()

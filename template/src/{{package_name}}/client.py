@@ -41,6 +41,9 @@ What it does for you:
 - **Naming**: Proper Case events and snake_case properties are checked: a warning (once
   per distinct problem), or a refusal with ``strict=True``.
 - **Observability**: :meth:`Client.stats` and the ``logging`` logger of this package.
+- **Run at scale** (the ``[redis]`` extra): with ``redis_url`` the client only checks
+  events and appends them to a Redis queue; workers on any host send them under one
+  shared rate limit (:mod:`.fleet`, ``python -m <package> worker``).
 """
 
 from __future__ import annotations
@@ -117,6 +120,7 @@ class Client:
         on_dead_letter: DeadLetter | None = None,
         spool_path: str | os.PathLike[str] | None = None,
         exit_timeout: float = 10.0,
+        redis_url: str | None = None,
     ) -> None:
         """Create the client; its workers start with the first event.
 
@@ -143,10 +147,15 @@ class Client:
                 errors or a close that timed out.
             spool_path: SQLite file that keeps accepted events until delivered.
             exit_timeout: Seconds the exit hook waits for delivery.
+            redis_url: Append accepted events to this Redis queue instead of sending
+                them (the ``[redis]`` extra; ``python -m <package> worker`` sends them);
+                ``max_queued_events`` then bounds the whole queue and ``on_full`` also
+                covers an unavailable server. Needs ``SEGMENT_QUEUE_SECRET``.
 
         Raises:
             ValueError: For a bad option or endpoint.
             SourceError: When ``spool_path`` is used by another live client.
+            QueueSecretError: With ``redis_url``, when ``SEGMENT_QUEUE_SECRET`` is missing or malformed.
         """
         if on_full not in _ON_FULL:
             raise ValueError(f"on_full must be one of {_ON_FULL}, not {on_full!r}")
@@ -179,6 +188,15 @@ class Client:
         self._naming_seen: dict[tuple[str, tuple[str, ...]], list[str]] = {}
         self._closed = False
         self._close_lock = threading.Lock()
+        # --- Redis queue ([redis] extra): events go to Redis; fleet workers send them. ---
+        self._queue = None
+        if redis_url is not None:
+            if spool_path is not None:
+                raise ValueError("redis_url and spool_path exclude each other: the Redis queue is already durable")
+            from ._redis_queue import RedisQueue
+
+            self._queue = RedisQueue(redis_url, max_queued_events=max_queued_events, on_full=on_full, timeout=timeout)
+        # --- end Redis queue ---
         self._close_done = threading.Event()
         self._closing = False
         self._handoff_lock = threading.Lock()
@@ -266,7 +284,12 @@ class Client:
         return stats
 
     def stats(self) -> ClientStats:
-        """Return a snapshot of the counters (accepted, sent, retried, dead-lettered, queued...)."""
+        """Return a snapshot of the counters (accepted, sent, retried, dead-lettered, queued...).
+
+        With ``redis_url`` only ``accepted`` counts here: ``fleet.fleet_stats`` has the rest.
+        """
+        if self._queue is not None:
+            return ClientStats(accepted=self._queue.accepted)
         return self._dispatcher.stats()
 
     def __enter__(self) -> Self:
@@ -341,6 +364,9 @@ class Client:
         """
         if self._closed:
             raise ClientClosed("the client is closed and accepts no more events")
+        if self._queue is not None:  # Redis queue: append and return, nothing is sent here
+            self._queue.append(write_key, region, data)
+            return
         dispatcher = self._dispatcher
         cost = dispatcher.reserve(len(data))
         assert cost is not None  # a blocking reserve waits or raises
@@ -445,6 +471,8 @@ class Client:
         deadline = None if timeout is None else time.monotonic() + timeout
         self._closed = True
         _LIVE.discard(self)
+        if self._queue is not None:  # Redis queue: what was accepted is in Redis already
+            self._queue.close()
         dispatcher = self._dispatcher
         if self._recovery is not None:  # the spool's rest is queued as room frees up
             self._recovery.join(None if deadline is None else max(deadline - time.monotonic(), 0.0))
@@ -508,6 +536,8 @@ class Client:
         self._recovery = None
         if self._spool is not None:
             self._spool.reopen_after_fork()
+        if self._queue is not None:
+            self._queue.reset_after_fork()
         self._build_engine()
 
 

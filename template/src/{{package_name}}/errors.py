@@ -7,7 +7,9 @@ Hierarchy::
     ├── APIError                Segment's HTTP API refused a request (status, code, message)
     ├── QueueFull               the buffer is full and the client was built with on_full="raise"
     ├── ClientClosed            the client was closed; it accepts no more events
-    └── DeliveryTimeout         flush()/close() ran out of time with events undelivered (TimeoutError)
+    ├── DeliveryTimeout         flush()/close() ran out of time with events undelivered (TimeoutError)
+    ├── QueueUnavailable        the Redis queue cannot be reached and on_full="raise" ([redis] extra)
+    └── QueueSecretError        SEGMENT_QUEUE_SECRET is missing, malformed or not the queue's (ValueError)
 
 No message names a write key: customers are named by their key's fingerprint.
 """
@@ -75,3 +77,18 @@ _WHERE = {
     "spool": "kept in the spool and sent by the next client opened on it",
     "dead-letter": "handed to the dead-letter callback",
 }
+
+
+# The Redis queue (the [redis] extra) -------------------------------------------------
+
+
+class QueueUnavailable(SourceError):
+    """The Redis queue could not take the event (the server is down or unreachable).
+
+    Raised by producers built with ``on_full="raise"``; with "block" they wait for the
+    server instead. The event was not accepted.
+    """
+
+
+class QueueSecretError(SourceError, ValueError):
+    """``SEGMENT_QUEUE_SECRET`` is missing, malformed, or not the one the queue was made with."""
