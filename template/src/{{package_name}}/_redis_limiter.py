@@ -30,7 +30,9 @@ from ._redis_layout import UNAVAILABLE, Backoff
 
 log = logging.getLogger(__name__.rpartition(".")[0])
 
-# 10 % longer than a second; costs at most 10 % of the ceiling (the benchmark shows it).
+# 10 % longer than a second, twice the in-process margin (_ratelimit.WINDOW_SECONDS): a
+# place is stamped on Redis's clock, a round trip away from the host that writes the
+# request, so stamp and arrival drift apart more. Costs at most 10 % of the ceiling.
 WINDOW_SECONDS = 1.1
 # A granted place counts as this far in the future until its request is written.
 GRANTED_HOLD_SECONDS = 60.0
