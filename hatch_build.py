@@ -20,7 +20,9 @@ BUNDLE = "generator/_template.bundle"
 
 def _load_bundle_module(root: Path) -> Any:
     # Loaded by path: the package itself is not importable while it is being built.
-    spec = importlib.util.spec_from_file_location("_segment_source_bundle", root / "generator" / "_bundle.py")
+    spec = importlib.util.spec_from_file_location(
+        "_segment_source_bundle", root / "generator" / "_bundle.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -81,15 +81,26 @@ def serve_sink(mode: str, port_file: str) -> None:
     """
     delay = float(mode.split(":", 1)[1]) if mode.startswith("delay:") else 0.0
     rng = random.Random(1234)
-    state: dict[str, Any] = {"requests": 0, "answered": {}, "times": [], "seq_ids": {}, "delivered_events": 0,
-                             "bodies": [], "bytes": 0}
+    state: dict[str, Any] = {
+        "requests": 0,
+        "answered": {},
+        "times": [],
+        "seq_ids": {},
+        "delivered_events": 0,
+        "bodies": [],
+        "bytes": 0,
+    }
 
     def stats() -> bytes:
-        for raw in state["bodies"]:  # parsed only when asked: parsing at arrival would delay the next stamps
+        for raw in state[
+            "bodies"
+        ]:  # parsed only when asked: parsing at arrival would delay the next stamps
             batch = json.loads(raw)["batch"]
             state["delivered_events"] += len(batch)
             for event in batch:
-                state["seq_ids"].setdefault(str(event["properties"]["seq"]), set()).add(event["messageId"])
+                state["seq_ids"].setdefault(str(event["properties"]["seq"]), set()).add(
+                    event["messageId"]
+                )
         state["bodies"].clear()
         seq_ids = state["seq_ids"]
         times = sorted(state["times"])
@@ -98,17 +109,19 @@ def serve_sink(mode: str, port_file: str) -> None:
             while times[j] <= t - 1.0:
                 j += 1
             window = max(window, i - j + 1)
-        return json.dumps({
-            "requests": state["requests"],
-            "answered": state["answered"],
-            "delivered_events": state["delivered_events"],
-            "distinct_seqs": len(seq_ids),
-            "dup_distinct_ids": sum(len(ids) - 1 for ids in seq_ids.values()),
-            "max_requests_in_1s": window,
-            "max_seq": max((int(s.split("-")[-1]) for s in seq_ids), default=-1),
-            "first_to_last_s": (times[-1] - times[0]) if len(times) > 1 else 0.0,
-            "bytes": state["bytes"],
-        }).encode()
+        return json.dumps(
+            {
+                "requests": state["requests"],
+                "answered": state["answered"],
+                "delivered_events": state["delivered_events"],
+                "distinct_seqs": len(seq_ids),
+                "dup_distinct_ids": sum(len(ids) - 1 for ids in seq_ids.values()),
+                "max_requests_in_1s": window,
+                "max_seq": max((int(s.split("-")[-1]) for s in seq_ids), default=-1),
+                "first_to_last_s": (times[-1] - times[0]) if len(times) > 1 else 0.0,
+                "bytes": state["bytes"],
+            }
+        ).encode()
 
     def handle(conn: _Conn, head: bytes, raw: bytes) -> None:
         lines = head.decode("latin-1").split("\r\n")
@@ -116,7 +129,9 @@ def serve_sink(mode: str, port_file: str) -> None:
             conn.reply(200, stats(), {})
             return
         roll = rng.random() if mode == "faulty" else 1.0
-        status, headers = (503, {}) if roll < 0.20 else (429, {"Retry-After": "1"}) if roll < 0.25 else (200, {})
+        status, headers = (
+            (503, {}) if roll < 0.20 else (429, {"Retry-After": "1"}) if roll < 0.25 else (200, {})
+        )
         state["requests"] += 1
         state["bytes"] += len(raw)
         state["times"].append(conn.arrived)
@@ -199,7 +214,11 @@ class _Conn:
         return True
 
     def reply(self, status: int, payload: bytes, headers: dict[str, str]) -> None:
-        head = [f"HTTP/1.1 {status} X", "Content-Type: application/json", f"Content-Length: {len(payload)}"]
+        head = [
+            f"HTTP/1.1 {status} X",
+            "Content-Type: application/json",
+            f"Content-Length: {len(payload)}",
+        ]
         head += [f"{k}: {v}" for k, v in headers.items()]
         try:
             self.sock.setblocking(True)
@@ -261,7 +280,13 @@ def sample_threads(peak: list[int], stop: threading.Event) -> None:
 def run_library(lib: str, scenario: int, url: str, src: str) -> dict[str, Any]:
     """Send one scenario's events with one library; return what the sender measured."""
     sys.path.insert(0, src)
-    customers, per_customer = {1: (1, 50_000), 2: (1_000, 50), 3: (10, 2_000), 5: (1, 0), 6: (1, 0)}[scenario]
+    customers, per_customer = {
+        1: (1, 50_000),
+        2: (1_000, 50),
+        3: (10, 2_000),
+        5: (1, 0),
+        6: (1, 0),
+    }[scenario]
     props = big_properties if scenario == 5 else properties
     if scenario == 5:
         per_customer = SCENARIO_5_EVENTS
@@ -283,7 +308,9 @@ def run_library(lib: str, scenario: int, url: str, src: str) -> dict[str, Any]:
         handles = [client.customer(f"wk_bench_{c:04d}") for c in range(customers)]
         for i in range(per_customer):  # interleaved: one event per customer in turn
             for c, customer in enumerate(handles):
-                customer.track(user_id=f"user-{c}-{i % 97}", event=EVENT, properties=props(f"{c}-{i}"))
+                customer.track(
+                    user_id=f"user-{c}-{i % 97}", event=EVENT, properties=props(f"{c}-{i}")
+                )
         produced = time.perf_counter() - start
         client.close()
     else:
@@ -295,7 +322,9 @@ def run_library(lib: str, scenario: int, url: str, src: str) -> dict[str, Any]:
         clients = [Client(f"wk_bench_{c:04d}", host=url) for c in range(customers)]
         for i in range(per_customer):
             for c, client in enumerate(clients):
-                ok, _ = client.track(user_id=f"user-{c}-{i % 97}", event=EVENT, properties=props(f"{c}-{i}"))
+                ok, _ = client.track(
+                    user_id=f"user-{c}-{i % 97}", event=EVENT, properties=props(f"{c}-{i}")
+                )
                 lost_at_call += not ok
         produced = time.perf_counter() - start
         for client in clients:
@@ -330,7 +359,9 @@ def offer_flood(lib: str, url: str, src: str) -> dict[str, Any]:
         client = Client(endpoint=url, on_dead_letter=lambda *a: None)
         customer = client.customer("wk_flood")
         while offered < FLOOD_BYTES and time.perf_counter() - start < FLOOD_SECONDS:
-            customer.track(user_id="u", event=EVENT, properties={"seq": f"0-{accepted}", "blob": blob})
+            customer.track(
+                user_id="u", event=EVENT, properties={"seq": f"0-{accepted}", "blob": blob}
+            )
             offered += 30_000
             accepted += 1
         try:
@@ -345,7 +376,9 @@ def offer_flood(lib: str, url: str, src: str) -> dict[str, Any]:
         logging.getLogger("segment").setLevel(logging.CRITICAL)
         client = Client("wk_flood", host=url)
         while offered < FLOOD_BYTES and time.perf_counter() - start < FLOOD_SECONDS:
-            ok, _ = client.track(user_id="u", event=EVENT, properties={"seq": f"0-{offered}", "blob": blob})
+            ok, _ = client.track(
+                user_id="u", event=EVENT, properties={"seq": f"0-{offered}", "blob": blob}
+            )
             offered += 30_000
             accepted += ok
     stop.set()
@@ -365,8 +398,12 @@ def event_bytes(src: str) -> int:
     sys.path.insert(0, src)
     from bench_mail_source import Client, DeliveryTimeout  # type: ignore[import-not-found]
 
-    client = Client(endpoint="http://127.0.0.1:9", flush_interval=60, on_dead_letter=lambda *a: None)
-    msg = client.customer("k").track(user_id="user-0-12", event=EVENT, properties=properties("0-12345"))
+    client = Client(
+        endpoint="http://127.0.0.1:9", flush_interval=60, on_dead_letter=lambda *a: None
+    )
+    msg = client.customer("k").track(
+        user_id="user-0-12", event=EVENT, properties=properties("0-12345")
+    )
     try:
         client.close(timeout=0)  # nothing listens on port 9: the event is only measured
     except DeliveryTimeout:
@@ -381,7 +418,10 @@ def measure(lib: str, scenario: int, src: str, mode: str = "ok") -> dict[str, An
     try:
         out = subprocess.run(
             [sys.executable, __file__, "--run", lib, str(scenario), sink.url, src],
-            check=True, capture_output=True, text=True, timeout=300,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
         result = json.loads(out.stdout.strip().splitlines()[-1])
         result.update(sink.stats())
@@ -391,7 +431,9 @@ def measure(lib: str, scenario: int, src: str, mode: str = "ok") -> dict[str, An
     result["events_per_s"] = result["distinct_seqs"] / result["seconds"]  # delivered, not attempted
     result["requests_per_1000"] = result["requests"] * 1000 / max(result["events"], 1)
     # Requests/s while sending: first to last arrival, plus one window's worth.
-    result["requests_per_s"] = result["requests"] / max(result["first_to_last_s"], 1e-9) if result["requests"] > 1 else 0.0
+    result["requests_per_s"] = (
+        result["requests"] / max(result["first_to_last_s"], 1e-9) if result["requests"] > 1 else 0.0
+    )
     return result
 
 
@@ -411,7 +453,9 @@ def main(only: set[int] | None = None) -> int:
         src = str(Path(tmp, "project", "src"))
         rows: list[tuple[str, str, str, str, str]] = []
 
-        def row(label: str, ours: str, theirs: str, target: str = "", ok: bool | None = None) -> None:
+        def row(
+            label: str, ours: str, theirs: str, target: str = "", ok: bool | None = None
+        ) -> None:
             rows.append((label, ours, theirs, target, "" if ok is None else verdict(ok)))
 
         t0 = time.perf_counter()
@@ -422,32 +466,69 @@ def main(only: set[int] | None = None) -> int:
         if want(1):
             o1, t1 = measure("ours", 1, src), measure("theirs", 1, src)
             ratio = o1["events_per_s"] / t1["events_per_s"]
-            row("1. events/s (50k events, 1 customer)", f"{o1['events_per_s']:,.0f}", f"{t1['events_per_s']:,.0f}")
+            row(
+                "1. events/s (50k events, 1 customer)",
+                f"{o1['events_per_s']:,.0f}",
+                f"{t1['events_per_s']:,.0f}",
+            )
             row("   throughput ratio ours/theirs", f"{ratio:.1f}x", "", ">= 3x", ratio >= 3)
-            row("   requests per 1,000 events", f"{o1['requests_per_1000']:.2f}", f"{t1['requests_per_1000']:.2f}",
-                "<= 1.1", o1["requests_per_1000"] <= 1.1)
+            row(
+                "   requests per 1,000 events",
+                f"{o1['requests_per_1000']:.2f}",
+                f"{t1['requests_per_1000']:.2f}",
+                "<= 1.1",
+                o1["requests_per_1000"] <= 1.1,
+            )
             row("   peak RSS (MB)", f"{o1['peak_rss_mb']:.0f}", f"{t1['peak_rss_mb']:.0f}")
-            row("   events lost", str(o1["lost"]), f"{t1['lost']} ({t1['refused_at_call']} refused: queue full)",
-                "0", o1["lost"] == 0)
+            row(
+                "   events lost",
+                str(o1["lost"]),
+                f"{t1['lost']} ({t1['refused_at_call']} refused: queue full)",
+                "0",
+                o1["lost"] == 0,
+            )
 
         if want(2):
             o2, t2 = measure("ours", 2, src), measure("theirs", 2, src)
-            row("2. peak threads (1,000 customers x 50)", str(o2["peak_threads"]), str(t2["peak_threads"]))
-            row("   wall time (s)", f"{o2['seconds']:.1f} (50 req/s)", f"{t2['seconds']:.1f} (no limit)")
+            row(
+                "2. peak threads (1,000 customers x 50)",
+                str(o2["peak_threads"]),
+                str(t2["peak_threads"]),
+            )
+            row(
+                "   wall time (s)",
+                f"{o2['seconds']:.1f} (50 req/s)",
+                f"{t2['seconds']:.1f} (no limit)",
+            )
             row("   producer's last call (s)", f"{o2['produced_s']:.1f}", f"{t2['produced_s']:.1f}")
             per_customer = o2["requests"] / o2["customers"]
-            row("   requests (per customer)", f"{o2['requests']} ({per_customer:.2f})", str(t2["requests"]),
-                "<= 1.1 per customer", per_customer <= 1.1)
+            row(
+                "   requests (per customer)",
+                f"{o2['requests']} ({per_customer:.2f})",
+                str(t2["requests"]),
+                "<= 1.1 per customer",
+                per_customer <= 1.1,
+            )
             row("   events lost", str(o2["lost"]), str(t2["lost"]), "0", o2["lost"] == 0)
-            row("   max requests in any 1 s", str(o2["max_requests_in_1s"]), str(t2["max_requests_in_1s"]),
-                "<= 50", o2["max_requests_in_1s"] <= 50)
+            row(
+                "   max requests in any 1 s",
+                str(o2["max_requests_in_1s"]),
+                str(t2["max_requests_in_1s"]),
+                "<= 50",
+                o2["max_requests_in_1s"] <= 50,
+            )
 
         if want(3):
             o3, t3 = measure("ours", 3, src, "faulty"), measure("theirs", 3, src, "faulty")
             row("3. faulty sink (20% 503, 5% 429): answers", fmt_answers(o3), fmt_answers(t3))
             row("   events lost", str(o3["lost"]), str(t3["lost"]), "0", o3["lost"] == 0)
-            row("   duplicates under distinct messageIds", str(o3["dup_distinct_ids"]), str(t3["dup_distinct_ids"]),
-                "0", o3["dup_distinct_ids"] == 0)
+            row(
+                "   duplicates under distinct messageIds",
+                str(o3["dup_distinct_ids"]),
+                str(t3["dup_distinct_ids"]),
+                "0",
+                o3["dup_distinct_ids"] == 0,
+            )
             row("   wall time (s)", f"{o3['seconds']:.1f}", f"{t3['seconds']:.1f}")
 
         if want(5):
@@ -456,29 +537,70 @@ def main(only: set[int] | None = None) -> int:
                 o5, t5 = measure("ours", 5, src, mode), measure("theirs", 5, src, mode)
                 ms = f"{delay * 1000:.0f} ms"
                 share = o5["requests_per_s"] / 50
-                row(f"5. sink answers after {ms}: events/s", f"{o5['events_per_s']:,.0f} ({o5['events']:,} ev)",
-                    f"{t5['events_per_s']:,.0f} ({t5['events']:,} ev)")
-                row("   requests/s (share of 50)", f"{o5['requests_per_s']:.1f} ({share:.0%})",
+                row(
+                    f"5. sink answers after {ms}: events/s",
+                    f"{o5['events_per_s']:,.0f} ({o5['events']:,} ev)",
+                    f"{t5['events_per_s']:,.0f} ({t5['events']:,} ev)",
+                )
+                row(
+                    "   requests/s (share of 50)",
+                    f"{o5['requests_per_s']:.1f} ({share:.0%})",
                     f"{t5['requests_per_s']:.1f} ({t5['requests_per_s'] / 50:.0%})",
-                    ">= 90%" if delay else "", share >= 0.9 if delay else None)
-                row("   requests per 1,000 events", f"{o5['requests_per_1000']:.2f}", f"{t5['requests_per_1000']:.2f}")
-                row("   producer's last call / all delivered (s)", f"{o5['produced_s']:.1f} / {o5['seconds']:.1f}",
-                    f"{t5['produced_s']:.1f} / {t5['seconds']:.1f}")
+                    ">= 90%" if delay else "",
+                    share >= 0.9 if delay else None,
+                )
+                row(
+                    "   requests per 1,000 events",
+                    f"{o5['requests_per_1000']:.2f}",
+                    f"{t5['requests_per_1000']:.2f}",
+                )
+                row(
+                    "   producer's last call / all delivered (s)",
+                    f"{o5['produced_s']:.1f} / {o5['seconds']:.1f}",
+                    f"{t5['produced_s']:.1f} / {t5['seconds']:.1f}",
+                )
                 full, theirs_full = (r["bytes"] / max(r["requests"], 1) / 500_000 for r in (o5, t5))
-                row("   batch fullness (mean body / 500 KB)", f"{full:.0%}", f"{theirs_full:.0%}", ">= 90%", full >= 0.9)
-                row("   max requests in any 1 s (arrivals)", str(o5["max_requests_in_1s"]), str(t5["max_requests_in_1s"]),
-                    "<= 50", o5["max_requests_in_1s"] <= 50)
-                row("   peak RSS (MB) / threads", f"{o5['peak_rss_mb']:.0f} / {o5['peak_threads']}",
-                    f"{t5['peak_rss_mb']:.0f} / {t5['peak_threads']}")
-                row("   lost / duplicates", f"{o5['lost']} / {o5['dup_distinct_ids']}", f"{t5['lost']} / {t5['dup_distinct_ids']}",
-                    "0 / 0", o5["lost"] == 0 and o5["dup_distinct_ids"] == 0)
+                row(
+                    "   batch fullness (mean body / 500 KB)",
+                    f"{full:.0%}",
+                    f"{theirs_full:.0%}",
+                    ">= 90%",
+                    full >= 0.9,
+                )
+                row(
+                    "   max requests in any 1 s (arrivals)",
+                    str(o5["max_requests_in_1s"]),
+                    str(t5["max_requests_in_1s"]),
+                    "<= 50",
+                    o5["max_requests_in_1s"] <= 50,
+                )
+                row(
+                    "   peak RSS (MB) / threads",
+                    f"{o5['peak_rss_mb']:.0f} / {o5['peak_threads']}",
+                    f"{t5['peak_rss_mb']:.0f} / {t5['peak_threads']}",
+                )
+                row(
+                    "   lost / duplicates",
+                    f"{o5['lost']} / {o5['dup_distinct_ids']}",
+                    f"{t5['lost']} / {t5['dup_distinct_ids']}",
+                    "0 / 0",
+                    o5["lost"] == 0 and o5["dup_distinct_ids"] == 0,
+                )
 
         if want(6):
             o6, t6 = measure("ours", 6, src, "delay:0.2"), measure("theirs", 6, src, "delay:0.2")
-            row(f"6. fast producer offering 10 GB ({FLOOD_SECONDS:.0f} s, 200 ms sink): peak RSS (MB)",
-                f"{o6['peak_rss_mb']:.0f}", f"{t6['peak_rss_mb']:.0f}", "< 200", o6["peak_rss_mb"] < 200)
-            row("   offered / accepted (GB)", f"{o6['offered_gb']:.2f} / {o6['events'] * 30_000 / 1024**3:.2f} (blocks)",
-                f"{t6['offered_gb']:.2f} / {t6['events'] * 30_000 / 1024**3:.2f} (drops the rest)")
+            row(
+                f"6. fast producer offering 10 GB ({FLOOD_SECONDS:.0f} s, 200 ms sink): peak RSS (MB)",
+                f"{o6['peak_rss_mb']:.0f}",
+                f"{t6['peak_rss_mb']:.0f}",
+                "< 200",
+                o6["peak_rss_mb"] < 200,
+            )
+            row(
+                "   offered / accepted (GB)",
+                f"{o6['offered_gb']:.2f} / {o6['events'] * 30_000 / 1024**3:.2f} (blocks)",
+                f"{t6['offered_gb']:.2f} / {t6['events'] * 30_000 / 1024**3:.2f} (drops the rest)",
+            )
 
         sys.stderr.flush()
         print_table(rows, event_bytes(src), time.perf_counter() - t0)
@@ -507,7 +629,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sink", nargs=2, metavar=("MODE", "PORT_FILE"), help=argparse.SUPPRESS)
     parser.add_argument("--only", type=int, action="append", help="run only these scenarios (1-6)")
-    parser.add_argument("--run", nargs=4, metavar=("LIB", "SCENARIO", "URL", "SRC"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--run", nargs=4, metavar=("LIB", "SCENARIO", "URL", "SRC"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
     if args.sink:
         serve_sink(*args.sink)

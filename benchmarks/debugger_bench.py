@@ -180,7 +180,8 @@ def concurrent(tree: Path, n: int, timeout: float) -> dict[str, str]:
             f"{n} concurrent: answered 200": f"{len(served)} of {n}",
             f"{n} concurrent: wall time": f"{wall:.2f} s",
             f"{n} concurrent: median answer": f"{sorted(served)[len(served) // 2]:.2f} s"
-            if served else "-",
+            if served
+            else "-",
             f"{n} concurrent: slowest answer": f"{max(served):.2f} s" if served else "-",
         }
     finally:
@@ -221,7 +222,8 @@ def parallel(tree: Path, n: int, timeout: float) -> dict[str, str]:
         return {
             f"{n} parallel batches: batch size": f"{len(body):,} B",
             f"{n} parallel batches: answers": ", ".join(
-                f"{count} x {status or 'none'}" for status, count in answers.items()),
+                f"{count} x {status or 'none'}" for status, count in answers.items()
+            ),
             f"{n} parallel batches: wall time": f"{wall:.2f} s",
             f"{n} parallel batches: peak RSS": mb(debugger.status("VmHWM")),
         }
@@ -236,7 +238,7 @@ def short_body(tree: Path, cap: float) -> dict[str, str]:
         sock.settimeout(cap)
         sock.sendall(
             f"POST /v1/track HTTP/1.1\r\nHost: 127.0.0.1:{debugger.port}\r\n"
-            "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"userId\":".encode()
+            'Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"userId":'.encode()
         )
         started = time.perf_counter()
         try:

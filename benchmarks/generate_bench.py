@@ -33,11 +33,30 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     tools = {
-        "segment-source new": lambda dst: [sys.executable, "-m", "generator", "new", "--defaults",
-                                           "--data-file", str(ANSWERS), str(dst)],
-        "copier copy (plain)": lambda dst: [sys.executable, "-m", "copier", "copy", "--quiet", "--defaults",
-                                            "--data-file", str(ANSWERS), "--data", "slug=acme-mail",
-                                            str(ROOT), str(dst)],
+        "segment-source new": lambda dst: [
+            sys.executable,
+            "-m",
+            "generator",
+            "new",
+            "--defaults",
+            "--data-file",
+            str(ANSWERS),
+            str(dst),
+        ],
+        "copier copy (plain)": lambda dst: [
+            sys.executable,
+            "-m",
+            "copier",
+            "copy",
+            "--quiet",
+            "--defaults",
+            "--data-file",
+            str(ANSWERS),
+            "--data",
+            "slug=acme-mail",
+            str(ROOT),
+            str(dst),
+        ],
     }
     times: dict[str, list[float]] = {name: [] for name in tools}
     with tempfile.TemporaryDirectory() as tmp:
@@ -48,10 +67,14 @@ def main() -> int:
                 shutil.rmtree(dst)
                 if run:
                     times[name].append(elapsed)
-    print(f"{'tool':<22}{'median s':>10}{'min s':>9}{'max s':>9}   ({args.runs} runs, whole process)")
+    print(
+        f"{'tool':<22}{'median s':>10}{'min s':>9}{'max s':>9}   ({args.runs} runs, whole process)"
+    )
     for name, values in times.items():
         print(f"{name:<22}{statistics.median(values):>10.3f}{min(values):>9.3f}{max(values):>9.3f}")
-    ratio = statistics.median(times["segment-source new"]) / statistics.median(times["copier copy (plain)"])
+    ratio = statistics.median(times["segment-source new"]) / statistics.median(
+        times["copier copy (plain)"]
+    )
     print(f"segment-source new / copier copy: {ratio:.2f}x")
     return 0
 

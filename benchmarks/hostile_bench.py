@@ -26,8 +26,12 @@ GIT = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.com"]
 def _run(args: list[str], cwd: Path) -> tuple[float, float, int]:
     """Wall seconds, peak RSS in MB and exit code of one process."""
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "generator", *args], cwd=cwd,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "generator", *args],
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     return time.perf_counter() - start, usage.ru_maxrss / 1024, proc.returncode
@@ -35,24 +39,46 @@ def _run(args: list[str], cwd: Path) -> tuple[float, float, int]:
 
 def _project(base: Path, name: str) -> Path:
     dst = base / name
-    subprocess.run([sys.executable, "-m", "generator", "new", str(dst), "--data-file", str(ANSWERS)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "generator", "new", str(dst), "--data-file", str(ANSWERS)],
+        check=True,
+        capture_output=True,
+    )
     return dst
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--big-mb", type=int, default=290, help="size of the large tracked file (MB)")
+    parser.add_argument(
+        "--big-mb", type=int, default=290, help="size of the large tracked file (MB)"
+    )
     args = parser.parse_args()
     rows: list[tuple[str, str, tuple[float, float, int], tuple[float, float, int]]] = []
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         # The other answers on the command line, so only the file differs (as in issue 14's probe).
-        others = ["-d", "slug=acme-mail", "-d", "description=Email.", "-d", "website=https://acme.example",
-                  "-d", "categories=CRM", "-d", "support_email=support@acme.example"]
+        others = [
+            "-d",
+            "slug=acme-mail",
+            "-d",
+            "description=Email.",
+            "-d",
+            "website=https://acme.example",
+            "-d",
+            "categories=CRM",
+            "-d",
+            "support_email=support@acme.example",
+        ]
         pretend = ["new", str(base / "out"), "--pretend", *others, "--data-file"]
         ordinary = _run([*pretend, str(ANSWERS)], base)
-        rows.append(("new --data-file", "billion-laughs.yml", _run([*pretend, str(CORPUS / "billion-laughs.yml")], base), ordinary))
+        rows.append(
+            (
+                "new --data-file",
+                "billion-laughs.yml",
+                _run([*pretend, str(CORPUS / "billion-laughs.yml")], base),
+                ordinary,
+            )
+        )
         rows.append(("new --data-file", "/dev/zero", _run([*pretend, "/dev/zero"], base), ordinary))
 
         fresh = _project(base, "fresh")
@@ -64,12 +90,22 @@ def main() -> int:
         subprocess.run([*GIT, "add", "big.txt"], cwd=big, check=True)
         subprocess.run([*GIT, "commit", "-qm", "big"], cwd=big, check=True)
         (big / "zero.txt").symlink_to("/dev/zero")
-        rows.append(("check", f"{args.big_mb} MB tracked file + link to /dev/zero", _run(["check", str(big)], base),
-                     _run(["check", str(fresh)], base)))
+        rows.append(
+            (
+                "check",
+                f"{args.big_mb} MB tracked file + link to /dev/zero",
+                _run(["check", str(big)], base),
+                _run(["check", str(fresh)], base),
+            )
+        )
 
-    print(f"{'command':<16} {'hostile input':<40} {'hostile s':>10} {'MB':>7} {'exit':>5}   {'ordinary s':>10} {'MB':>7}")
+    print(
+        f"{'command':<16} {'hostile input':<40} {'hostile s':>10} {'MB':>7} {'exit':>5}   {'ordinary s':>10} {'MB':>7}"
+    )
     for command, what, (h_s, h_mb, h_rc), (o_s, o_mb, _) in rows:
-        print(f"{command:<16} {what:<40} {h_s:>10.2f} {h_mb:>7.0f} {h_rc:>5}   {o_s:>10.2f} {o_mb:>7.0f}")
+        print(
+            f"{command:<16} {what:<40} {h_s:>10.2f} {h_mb:>7.0f} {h_rc:>5}   {o_s:>10.2f} {o_mb:>7.0f}"
+        )
     return 0
 
 

@@ -82,7 +82,6 @@ def kernel_receive_time(sock: socket.socket) -> float:
     return time.time()
 
 
-
 def serve_sink(port_file: str) -> None:
     """Answer 200 after SINK_DELAY; GET /stats reports arrivals and messageIds."""
     lock = threading.Lock()
@@ -114,9 +113,14 @@ def serve_sink(port_file: str) -> None:
                     while ordered[j] <= t - 1.0:
                         j += 1
                     window = max(window, i - j + 1)
-                stats = {"requests": len(times), "events": sum(ids.values()), "unique": len(ids),
-                         "max_in_1s": window, "first": ordered[0] if ordered else None,
-                         "last": ordered[-1] if ordered else None}
+                stats = {
+                    "requests": len(times),
+                    "events": sum(ids.values()),
+                    "unique": len(ids),
+                    "max_in_1s": window,
+                    "first": ordered[0] if ordered else None,
+                    "last": ordered[-1] if ordered else None,
+                }
             self._answer(json.dumps(stats).encode())
 
         def do_POST(self) -> None:
@@ -196,8 +200,21 @@ class Redis:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         self.proc = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(folder), "--save", "",
-             "--appendonly", "no"], stdout=subprocess.DEVNULL)
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(folder),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+        )
         self.url = f"redis://127.0.0.1:{self.port}/0"
         while True:
             try:
@@ -239,21 +256,54 @@ print(f"{accepted:.3f} {stats.retried}")
 """
 
 
-def produce(env: dict[str, str], mode: str, target: str, producers: int, per_producer: int) -> list[subprocess.Popen]:
+def produce(
+    env: dict[str, str], mode: str, target: str, producers: int, per_producer: int
+) -> list[subprocess.Popen]:
     return [
-        subprocess.Popen([sys.executable, "-c", PRODUCER, mode, target, str(p), str(per_producer), str(CUSTOMERS)], env=env,
-                         stdout=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                PRODUCER,
+                mode,
+                target,
+                str(p),
+                str(per_producer),
+                str(CUSTOMERS),
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         for p in range(producers)
     ]
 
 
-def start_workers(env: dict[str, str], redis: Redis, sink: Sink, names: list[str], folder: Path) -> dict:
+def start_workers(
+    env: dict[str, str], redis: Redis, sink: Sink, names: list[str], folder: Path
+) -> dict:
     workers = {}
     for name in names:
         log = open(folder / f"{name}.log", "wb")  # noqa: SIM115 - kept for the process's life
         workers[name] = subprocess.Popen(
-            [sys.executable, "-m", PACKAGE, "worker", "--redis-url", redis.url, "--endpoint", sink.url,
-             "--name", name, "--visibility-timeout", "5"], env=env, stdout=subprocess.DEVNULL, stderr=log)
+            [
+                sys.executable,
+                "-m",
+                PACKAGE,
+                "worker",
+                "--redis-url",
+                redis.url,
+                "--endpoint",
+                sink.url,
+                "--name",
+                name,
+                "--visibility-timeout",
+                "5",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
     return workers
 
 
@@ -266,15 +316,29 @@ def wait_for(sink: Sink, total: int, timeout: float = 900.0) -> dict[str, Any]:
         time.sleep(0.2)
 
 
-def run(label: str, env: dict[str, str], sink: Sink, redis: Redis | None, workers: int, *, kill: bool = False,
-        producers: int = PRODUCERS, folder: Path) -> dict[str, Any]:
+def run(
+    label: str,
+    env: dict[str, str],
+    sink: Sink,
+    redis: Redis | None,
+    workers: int,
+    *,
+    kill: bool = False,
+    producers: int = PRODUCERS,
+    folder: Path,
+) -> dict[str, Any]:
     """One row: start workers (Redis) or not, run the producers, wait for every event."""
     total = PRODUCERS * EVENTS_PER_PRODUCER
     sink.reset()
     fleet: dict[str, subprocess.Popen] = {}
     start = time.monotonic()
-    procs = produce(env, "redis" if redis is not None else "http", redis.url if redis else sink.url, producers,
-                    total // producers)
+    procs = produce(
+        env,
+        "redis" if redis is not None else "http",
+        redis.url if redis else sink.url,
+        producers,
+        total // producers,
+    )
     if redis is not None:  # the queue is filled first: the workers' own pace is measured
         outputs = [(p.communicate()[0].split() or ["nan", "0"]) for p in procs]
         fleet = start_workers(env, redis, sink, [f"w{i + 1}" for i in range(workers)], folder)
@@ -300,35 +364,52 @@ def run(label: str, env: dict[str, str], sink: Sink, redis: Redis | None, worker
         retried = fleet_retried(env, redis)
         redis.flush()
     return {
-        "label": label, "wall": wall, "span": stats["last"] - stats["first"], "events": total, "requests": stats["requests"],
-        "max_in_1s": stats["max_in_1s"], "duplicates": stats["events"] - stats["unique"],
-        "lost": total - stats["unique"], "retried": retried,
+        "label": label,
+        "wall": wall,
+        "span": stats["last"] - stats["first"],
+        "events": total,
+        "requests": stats["requests"],
+        "max_in_1s": stats["max_in_1s"],
+        "duplicates": stats["events"] - stats["unique"],
+        "lost": total - stats["unique"],
+        "retried": retried,
         "accept_per_s": total / max(accept_seconds) if redis is not None else None,
     }
 
 
 def fleet_retried(env: dict[str, str], redis: Redis) -> int:
     """The fleet's count of retried requests, from ``python -m <package> stats --json``."""
-    out = subprocess.run([sys.executable, "-m", PACKAGE, "stats", "--json", "--redis-url", redis.url], env=env,
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", PACKAGE, "stats", "--json", "--redis-url", redis.url],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return int(json.loads(out)["retried"])
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
-    head = (f"{'setup':<44} {'send s':>7} {'events/s':>9} {'req/s':>6} {'of 50':>6} {'max 1s':>6} "
-            f"{'req/1k ev':>9} {'retried':>7} {'dups':>5} {'lost':>5} {'accept ev/s':>11}")
+    head = (
+        f"{'setup':<44} {'send s':>7} {'events/s':>9} {'req/s':>6} {'of 50':>6} {'max 1s':>6} "
+        f"{'req/1k ev':>9} {'retried':>7} {'dups':>5} {'lost':>5} {'accept ev/s':>11}"
+    )
     print(head)
     print("-" * len(head))
     for r in rows:
         rps = r["requests"] / r["span"]
         accept = f"{r['accept_per_s']:.0f}" if r["accept_per_s"] else "-"
-        print(f"{r['label']:<44} {r['span']:>7.1f} {r['events'] / r['span']:>9.0f} {rps:>6.1f} "
-              f"{rps / CEILING:>6.0%} {r['max_in_1s']:>6} {1000 * r['requests'] / r['events']:>9.1f} "
-              f"{r['retried']:>7} {r['duplicates']:>5} {r['lost']:>5} {accept:>11}")
+        print(
+            f"{r['label']:<44} {r['span']:>7.1f} {r['events'] / r['span']:>9.0f} {rps:>6.1f} "
+            f"{rps / CEILING:>6.0%} {r['max_in_1s']:>6} {1000 * r['requests'] / r['events']:>9.1f} "
+            f"{r['retried']:>7} {r['duplicates']:>5} {r['lost']:>5} {accept:>11}"
+        )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sink", metavar="PORT_FILE", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.sink:
@@ -343,25 +424,59 @@ def main() -> None:
         generate(project, ANSWERS)
         env = {**os.environ, "PYTHONPATH": str(project / "src"), "NO_COLOR": "1"}
         env["SEGMENT_QUEUE_SECRET"] = subprocess.run(
-            [sys.executable, "-m", PACKAGE, "queue-secret"], env=env, capture_output=True, text=True, check=True
+            [sys.executable, "-m", PACKAGE, "queue-secret"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
         sink, redis = Sink(folder), Redis(folder)
         rows = []
         try:
             print("running 6 rows (about 4 minutes)...", file=sys.stderr)
             for workers in (1, 2, 4):
-                rows.append(run(f"Redis, {PRODUCERS} producers, {workers} worker(s)", env, sink, redis, workers,
-                                folder=folder))
-            rows.append(run(f"Redis, {PRODUCERS} producers, 3 workers, 1 killed", env, sink, redis, 3, kill=True,
-                            folder=folder))
-            rows.append(run(f"in-process, {PRODUCERS} processes (a client each)", env, sink, None, 0, folder=folder))
-            rows.append(run("in-process, 1 process", env, sink, None, 0, producers=1, folder=folder))
+                rows.append(
+                    run(
+                        f"Redis, {PRODUCERS} producers, {workers} worker(s)",
+                        env,
+                        sink,
+                        redis,
+                        workers,
+                        folder=folder,
+                    )
+                )
+            rows.append(
+                run(
+                    f"Redis, {PRODUCERS} producers, 3 workers, 1 killed",
+                    env,
+                    sink,
+                    redis,
+                    3,
+                    kill=True,
+                    folder=folder,
+                )
+            )
+            rows.append(
+                run(
+                    f"in-process, {PRODUCERS} processes (a client each)",
+                    env,
+                    sink,
+                    None,
+                    0,
+                    folder=folder,
+                )
+            )
+            rows.append(
+                run("in-process, 1 process", env, sink, None, 0, producers=1, folder=folder)
+            )
         finally:
             sink.stop()
             redis.stop()
     print()
-    print(f"{PRODUCERS * EVENTS_PER_PRODUCER:,} events of ~450 bytes for {CUSTOMERS} customers; sink answers after "
-          f"{SINK_DELAY * 1000:.0f} ms; ceiling {CEILING} req/s")
+    print(
+        f"{PRODUCERS * EVENTS_PER_PRODUCER:,} events of ~450 bytes for {CUSTOMERS} customers; sink answers after "
+        f"{SINK_DELAY * 1000:.0f} ms; ceiling {CEILING} req/s"
+    )
     print_table(rows)
 
 

@@ -35,8 +35,14 @@ def timed(cmd: list[str], cwd: Path, extra: dict[str, str] | None = None) -> tup
     """Wall time and CPU time (user + system, the process and its children, git included)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(cmd, cwd=cwd, env=env(**(extra or {})), stdin=subprocess.DEVNULL,
-                   capture_output=True, check=True)
+    subprocess.run(
+        cmd,
+        cwd=cwd,
+        env=env(**(extra or {})),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        check=True,
+    )
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -54,13 +60,23 @@ def main() -> None:
     try:
         releases = build_releases(root)
         mirror = root / "template.git"
-        bundle = next(releases["0.3.0"].venv.glob("lib/python*/site-packages/generator/_template.bundle"))
+        bundle = next(
+            releases["0.3.0"].venv.glob("lib/python*/site-packages/generator/_template.bundle")
+        )
         run("git", "clone", "--quiet", "--mirror", str(bundle), str(mirror))
-        redirect = {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": f"url.{mirror}.insteadOf",
-                    "GIT_CONFIG_VALUE_0": TEMPLATE_URL, "COPIER_CACHE_DIR": str(root / "copier-cache")}
-        print(f"whole process, median of {args.repeat} (after 1 warm-up); CPU = user + system of the")
+        redirect = {
+            "GIT_CONFIG_COUNT": "1",
+            "GIT_CONFIG_KEY_0": f"url.{mirror}.insteadOf",
+            "GIT_CONFIG_VALUE_0": TEMPLATE_URL,
+            "COPIER_CACHE_DIR": str(root / "copier-cache"),
+        }
+        print(
+            f"whole process, median of {args.repeat} (after 1 warm-up); CPU = user + system of the"
+        )
         print("process and its git children, steadier than wall time on a shared machine")
-        print(f"{'update':<18}{'wrapper wall':>14}{'copier wall':>14}{'wrapper CPU':>14}{'copier CPU':>14}")
+        print(
+            f"{'update':<18}{'wrapper wall':>14}{'copier wall':>14}{'wrapper CPU':>14}{'copier CPU':>14}"
+        )
         for old, new, data in (("0.1.0", "0.2.0", []), ("0.2.0", "0.3.0", ["--data", DATA])):
             base = new_project(releases[old], root / f"base-{old}")
             with (base / "README.md").open("a", encoding="utf-8") as stream:
@@ -74,15 +90,36 @@ def main() -> None:
                 shutil.copytree(base, b, symlinks=True)
                 t_wrapper = timed([releases[new].cli, "update", *data], a)
                 # --vcs-ref: plain copier goes to the newest tag of the URL, not the installed version.
-                t_plain = timed([releases[new].python, "-m", "copier", "update", "--defaults", "--vcs-ref", f"v{new}",
-                                 *data], b, redirect)
+                t_plain = timed(
+                    [
+                        releases[new].python,
+                        "-m",
+                        "copier",
+                        "update",
+                        "--defaults",
+                        "--vcs-ref",
+                        f"v{new}",
+                        *data,
+                    ],
+                    b,
+                    redirect,
+                )
                 if i:
                     wrapper.append(t_wrapper)
                     plain.append(t_plain)
-            columns = [[w for w, _ in wrapper], [w for w, _ in plain], [c for _, c in wrapper], [c for _, c in plain]]
+            columns = [
+                [w for w, _ in wrapper],
+                [w for w, _ in plain],
+                [c for _, c in wrapper],
+                [c for _, c in plain],
+            ]
             print(f"{f'v{old} -> v{new}':<18}" + "".join(f"{ms(col):>14}" for col in columns))
-            print("  wall runs (ms): wrapper " + " ".join(f"{t * 1000:.0f}" for t in columns[0])
-                  + " | copier " + " ".join(f"{t * 1000:.0f}" for t in columns[1]))
+            print(
+                "  wall runs (ms): wrapper "
+                + " ".join(f"{t * 1000:.0f}" for t in columns[0])
+                + " | copier "
+                + " ".join(f"{t * 1000:.0f}" for t in columns[1])
+            )
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

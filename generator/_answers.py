@@ -31,7 +31,9 @@ def questions() -> dict[str, dict[str, Any]]:
     return {
         key: dict(settings)
         for key, settings in config.items()
-        if not key.startswith("_") and isinstance(settings, dict) and settings.get("when", True) is not False
+        if not key.startswith("_")
+        and isinstance(settings, dict)
+        and settings.get("when", True) is not False
     }
 
 
@@ -43,7 +45,9 @@ def default_for(key: str, answers: Mapping[str, Any]) -> Any:
     default = questions()[key].get("default")
     if isinstance(default, str) and "{{" in default:
         # The same context copier gives the template: the answers plus Segment's data.
-        rendered = jinja2.Environment().from_string(default).render(segment=_segment.data(), **answers)
+        rendered = (
+            jinja2.Environment().from_string(default).render(segment=_segment.data(), **answers)
+        )
         return YAML(typ="safe").load(rendered) if rendered.startswith("[") else rendered
     return default
 
@@ -59,7 +63,9 @@ def parse_data_pairs(pairs: Iterable[str]) -> Answers:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise GeneratorError(f"--data `{pair}` is not KEY=VALUE", "write e.g. --data slug=acme-mail")
+            raise GeneratorError(
+                f"--data `{pair}` is not KEY=VALUE", "write e.g. --data slug=acme-mail"
+            )
         key = key.strip()
         if value.startswith("["):
             try:
@@ -80,16 +86,23 @@ def load_data_file(path: Path) -> Answers:
     try:
         text = _paths.read_text(path, "--data-file", MAX_DATA_FILE_BYTES)
     except FileNotFoundError:
-        raise GeneratorError(f"--data-file {shown} cannot be read: it does not exist", "give the path of a YAML answers file") from None
+        raise GeneratorError(
+            f"--data-file {shown} cannot be read: it does not exist",
+            "give the path of a YAML answers file",
+        ) from None
     try:
         loaded = _safe_yaml.load(text, f"--data-file {shown}")
     except YAMLError as exc:
-        raise GeneratorError(f"--data-file {shown} is not valid YAML: {printable(str(exc))[:400]}",
-                             "fix the YAML, e.g. `slug: acme-mail`") from None
+        raise GeneratorError(
+            f"--data-file {shown} is not valid YAML: {printable(str(exc))[:400]}",
+            "fix the YAML, e.g. `slug: acme-mail`",
+        ) from None
     if loaded is None:
         return {}
     if not isinstance(loaded, dict) or not all(isinstance(key, str) for key in loaded):
-        raise GeneratorError(f"--data-file {shown} is not a mapping of answers", "write one `key: value` per line")
+        raise GeneratorError(
+            f"--data-file {shown} is not a mapping of answers", "write one `key: value` per line"
+        )
     # copier's own answers file carries _src_path, _commit, ...: accept it as input too.
     return {str(k): v for k, v in loaded.items() if not str(k).startswith("_")}
 
@@ -98,7 +111,12 @@ def check_keys(answers: Mapping[str, Any]) -> None:
     """Refuse keys that are not questions (a typo would otherwise be ignored)."""
     unknown = [key for key in answers if key not in questions()]
     if unknown:
-        raise AnswerError(unknown[0], answers[unknown[0]], "is not a question of this template", "use one of: " + ", ".join(questions()))
+        raise AnswerError(
+            unknown[0],
+            answers[unknown[0]],
+            "is not a question of this template",
+            "use one of: " + ", ".join(questions()),
+        )
 
 
 def complete(answers: Mapping[str, Any]) -> Answers:

@@ -42,13 +42,24 @@ RELEASE_TAG = re.compile(r"^v(\d+(?:\.\d+)*)(?:(a|b|rc)(\d+))?(?:\.post(\d+))?(?
 _FALLBACK_EPOCH = 315532800  # 1980-01-01, the zip epoch
 
 
-def _git(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, stdin: bytes | None = None) -> str:
+def _git(
+    *args: str,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    stdin: bytes | None = None,
+) -> str:
     done = subprocess.run(
-        ["git", *args], cwd=cwd, input=stdin, capture_output=True, check=False,
+        ["git", *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        check=False,
         env={**os.environ, **(env or {})},
     )
     if done.returncode != 0:
-        raise RuntimeError(f"git {' '.join(args)} failed: {done.stderr.decode(errors='replace').strip()}")
+        raise RuntimeError(
+            f"git {' '.join(args)} failed: {done.stderr.decode(errors='replace').strip()}"
+        )
     return done.stdout.decode()
 
 
@@ -76,19 +87,38 @@ def release_tags(source: Path) -> list[str]:
 
 
 def _is_repo_root(source: Path) -> bool:
-    done = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=source, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        ["git", "rev-parse", "--show-toplevel"],
+        cwd=source,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     return done.returncode == 0 and Path(done.stdout.strip()).resolve() == source.resolve()
 
 
 def _is_junk(relpath: str) -> bool:
     parts = relpath.split("/")
-    return bool(_JUNK_DIRS.intersection(parts)) or parts[-1] in _JUNK_NAMES or parts[-1].endswith(_JUNK_SUFFIXES)
+    return (
+        bool(_JUNK_DIRS.intersection(parts))
+        or parts[-1] in _JUNK_NAMES
+        or parts[-1].endswith(_JUNK_SUFFIXES)
+    )
 
 
 def working_files(source: Path, in_repo: bool) -> list[str]:
     """List the template files of a working tree (tracked or new, never git-ignored)."""
     if in_repo:
-        listed = _git("ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", *TEMPLATE_PATHS, cwd=source)
+        listed = _git(
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+            "--",
+            *TEMPLATE_PATHS,
+            cwd=source,
+        )
         names = sorted(set(filter(None, listed.split("\0"))))
     else:
         names = []
@@ -97,13 +127,19 @@ def working_files(source: Path, in_repo: bool) -> list[str]:
             if path.is_file():
                 names.append(top)
             elif path.is_dir():
-                names.extend(p.relative_to(source).as_posix() for p in path.rglob("*") if p.is_file() or p.is_symlink())
+                names.extend(
+                    p.relative_to(source).as_posix()
+                    for p in path.rglob("*")
+                    if p.is_file() or p.is_symlink()
+                )
     return [n for n in sorted(names) if not _is_junk(n) and (source / n).exists()]
 
 
 def _commit(bare: Path, tree: str, message: str, date: str) -> str:
     env = {**IDENTITY, "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date}
-    return _git("--git-dir", str(bare), "commit-tree", "--no-gpg-sign", tree, "-m", message, env=env).strip()
+    return _git(
+        "--git-dir", str(bare), "commit-tree", "--no-gpg-sign", tree, "-m", message, env=env
+    ).strip()
 
 
 def _release_commit(source: Path, bare: Path, tag: str) -> tuple[str, str]:
@@ -111,7 +147,9 @@ def _release_commit(source: Path, bare: Path, tag: str) -> tuple[str, str]:
     entries = _git("ls-tree", f"{tag}^{{commit}}", "--", *TEMPLATE_PATHS, cwd=source)
     tree = _git("--git-dir", str(bare), "mktree", stdin=entries.encode()).strip()
     sha, date = _git("log", "-1", "--format=%H %cI", f"{tag}^{{commit}}", cwd=source).split()
-    message = f"segment-source template {tag}\n\nThe template files of segment-source-generator {sha}.\n"
+    message = (
+        f"segment-source template {tag}\n\nThe template files of segment-source-generator {sha}.\n"
+    )
     return _commit(bare, tree, message, date), tree
 
 
@@ -120,8 +158,15 @@ def _working_tree(source: Path, bare: Path, files: Sequence[str]) -> str:
     env = {"GIT_INDEX_FILE": str(index), "GIT_LITERAL_PATHSPECS": "1"}
     base = ["--git-dir", str(bare), "--work-tree", str(source), "-c", "core.autocrlf=false"]
     # --force: the template's own .gitignore must not hide template files from this index.
-    _git(*base, "add", "--force", "--pathspec-from-file=-", "--pathspec-file-nul", env=env,
-         stdin="\0".join(files).encode())
+    _git(
+        *base,
+        "add",
+        "--force",
+        "--pathspec-from-file=-",
+        "--pathspec-file-nul",
+        env=env,
+        stdin="\0".join(files).encode(),
+    )
     return _git("--git-dir", str(bare), "write-tree", env=env).strip()
 
 
@@ -152,7 +197,11 @@ def build_bundle(source: Path, version: str, out: Path) -> list[str]:
         tags: dict[str, tuple[str, str]] = {}
         head = "no git checkout"
         if in_repo:
-            objects = Path(_git("rev-parse", "--path-format=absolute", "--git-path", "objects", cwd=source).strip())
+            objects = Path(
+                _git(
+                    "rev-parse", "--path-format=absolute", "--git-path", "objects", cwd=source
+                ).strip()
+            )
             # Borrow the source's objects instead of copying them; `bundle create` packs what it needs.
             (bare / "objects" / "info" / "alternates").write_text(f"{objects}\n", encoding="utf-8")
             for tag in release_tags(source):

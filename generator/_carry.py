@@ -29,7 +29,9 @@ from pathlib import Path
 
 from . import _git
 
-_HINT = "fix git in the project; your files are safe in the last commit (git checkout HEAD -- <file>)"
+_HINT = (
+    "fix git in the project; your files are safe in the last commit (git checkout HEAD -- <file>)"
+)
 # Rename detection reads whole files; bigger ones are only matched by a declared rename.
 _MAX_COMPARE = 512 * 1024
 _SIMILAR = 0.5  # git's default rename threshold (`-M50%`)
@@ -79,7 +81,11 @@ def vanished(project: Path, tracked: Mapping[str, _Entry]) -> list[str]:
 def _declared_target(path: str, renames: Mapping[str, str]) -> str | None:
     """Where a declared rename sends ``path``; ``*`` stands for one path segment."""
     for old, new in renames.items():
-        pattern = "^" + "/".join("([^/]+)" if part == "*" else re.escape(part) for part in old.split("/")) + "$"
+        pattern = (
+            "^"
+            + "/".join("([^/]+)" if part == "*" else re.escape(part) for part in old.split("/"))
+            + "$"
+        )
         match = re.match(pattern, path)
         if match:
             groups = iter(match.groups())
@@ -93,7 +99,11 @@ def _similarity(a: bytes, b: bytes) -> float:
     if b"\0" in a or b"\0" in b or max(len(a), len(b)) > _MAX_COMPARE:
         return 0.0
     matcher = difflib.SequenceMatcher(None, a.splitlines(), b.splitlines(), autojunk=False)
-    return matcher.ratio() if matcher.real_quick_ratio() >= _SIMILAR and matcher.quick_ratio() >= _SIMILAR else 0.0
+    return (
+        matcher.ratio()
+        if matcher.real_quick_ratio() >= _SIMILAR and matcher.quick_ratio() >= _SIMILAR
+        else 0.0
+    )
 
 
 def _read(path: Path) -> bytes | None:
@@ -103,8 +113,14 @@ def _read(path: Path) -> bytes | None:
         return None
 
 
-def _renamed_to(project: Path, path: str, base: bytes | None, renames: Mapping[str, str],
-                added: Sequence[str], taken: set[str]) -> tuple[str, str] | None:
+def _renamed_to(
+    project: Path,
+    path: str,
+    base: bytes | None,
+    renames: Mapping[str, str],
+    added: Sequence[str],
+    taken: set[str],
+) -> tuple[str, str] | None:
     """The new path of ``path`` and how it was found, or None when the template dropped it."""
     declared = _declared_target(path, renames)
     if declared is not None and declared in added:
@@ -136,14 +152,26 @@ def _merge(project: Path, ours: bytes, base: bytes, theirs: bytes) -> tuple[byte
         for name, content in (("ours", ours), ("base", base), ("theirs", theirs)):
             (Path(tmp) / name).write_bytes(content)
             names.append(str(Path(tmp) / name))
-        done = _git.run(project, "merge-file", "-p", "-L", "before updating", "-L", "last update",
-                        "-L", "after updating", *names)
+        done = _git.run(
+            project,
+            "merge-file",
+            "-p",
+            "-L",
+            "before updating",
+            "-L",
+            "last update",
+            "-L",
+            "after updating",
+            *names,
+        )
     if done.returncode < 0 or done.returncode > 127:  # git's error (binary files): -1 -> 255
         return None
     return done.stdout, done.returncode == 0
 
 
-def _mark_unmerged(project: Path, path: str, stages: Mapping[int, _Entry], moved_from: str | None = None) -> None:
+def _mark_unmerged(
+    project: Path, path: str, stages: Mapping[int, _Entry], moved_from: str | None = None
+) -> None:
     """Record ``path`` as unmerged in the index, with the given stages (copier's numbering).
 
     ``moved_from`` (a renamed file's old path) leaves the index, as after git's own merge of
@@ -152,7 +180,9 @@ def _mark_unmerged(project: Path, path: str, stages: Mapping[int, _Entry], moved
     prefix = _git.git(project, "rev-parse", "--show-prefix", hint=_HINT).strip()
     full = prefix + path
     lines = [f"0 {_ZERO}\t{prefix + old}" for old in filter(None, [moved_from])]
-    lines += [f"0 {_ZERO}\t{full}"] + [f"{e.mode} {e.sha} {n}\t{full}" for n, e in sorted(stages.items())]
+    lines += [f"0 {_ZERO}\t{full}"] + [
+        f"{e.mode} {e.sha} {n}\t{full}" for n, e in sorted(stages.items())
+    ]
     top = Path(_git.git(project, "rev-parse", "--show-toplevel", hint=_HINT).strip())
     _git.git(top, "update-index", "--index-info", hint=_HINT, stdin="\n".join(lines) + "\n")
 
@@ -161,8 +191,14 @@ def _file_mode(path: Path) -> str:
     return "100755" if os.access(path, os.X_OK) else "100644"
 
 
-def carry_over(project: Path, head: str, tracked: Mapping[str, _Entry], gone: Sequence[str],
-               old: Mapping[str, bytes], renames: Mapping[str, str]) -> list[CarriedEdit]:
+def carry_over(
+    project: Path,
+    head: str,
+    tracked: Mapping[str, _Entry],
+    gone: Sequence[str],
+    old: Mapping[str, bytes],
+    renames: Mapping[str, str],
+) -> list[CarriedEdit]:
     """Put back every edited file in ``gone``; return what was carried where.
 
     Args:
@@ -173,7 +209,9 @@ def carry_over(project: Path, head: str, tracked: Mapping[str, _Entry], gone: Se
         old: a fresh render of the project's old template version (path -> content).
         renames: declared file renames of the migrations crossed (old path -> new path).
     """
-    added = _git.git(project, "ls-files", "-z", "--others", "--exclude-standard", hint=_HINT).split("\0")
+    added = _git.git(project, "ls-files", "-z", "--others", "--exclude-standard", hint=_HINT).split(
+        "\0"
+    )
     added = sorted(filter(None, added))
     # Declared targets are spoken for before any file is matched by content.
     taken = {t for t in (_declared_target(path, renames) for path in gone) if t is not None}
@@ -183,7 +221,11 @@ def carry_over(project: Path, head: str, tracked: Mapping[str, _Entry], gone: Se
         user = _git.git_bytes(project, "cat-file", "blob", entry.sha, hint=_HINT)
         if base is not None and user == base:
             continue  # unedited: the template's rename or deletion stands
-        target = _renamed_to(project, path, base, renames, added, taken) if entry.mode != "120000" else None
+        target = (
+            _renamed_to(project, path, base, renames, added, taken)
+            if entry.mode != "120000"
+            else None
+        )
         merged = None
         if target is not None:
             theirs = (project / target[0]).read_bytes()

@@ -30,8 +30,14 @@ def _answer_flags(args: argparse.Namespace) -> dict[str, object]:
 
 
 def _add_answer_flags(parser: argparse.ArgumentParser, what: str) -> None:
-    parser.add_argument("--data", "-d", action="append", default=[], metavar="KEY=VALUE",
-                        help=f"{what}, e.g. slug=acme-mail or regions=us,eu (repeatable)")
+    parser.add_argument(
+        "--data",
+        "-d",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help=f"{what}, e.g. slug=acme-mail or regions=us,eu (repeatable)",
+    )
     parser.add_argument("--data-file", metavar="FILE", help="a YAML file of answers")
 
 
@@ -49,7 +55,9 @@ def _gather(args: argparse.Namespace) -> dict[str, object]:
 
 
 def _next_steps(result: Result) -> str:
-    package = next(f.split("/")[1] for f in result.files if f.startswith("src/") and f.endswith("/cli.py"))
+    package = next(
+        f.split("/")[1] for f in result.files if f.startswith("src/") and f.endswith("/cli.py")
+    )
     path = result.path.resolve()
     lines = [
         f"Created the {result.answers['integration_name']} source in {path} ({len(result.files)} files"
@@ -57,16 +65,20 @@ def _next_steps(result: Result) -> str:
     ]
     enclosing = _git.enclosing_work_tree(path)
     if enclosing is not None:
-        lines.append(f"  note: it sits inside the git work tree {enclosing}, which lists it as untracked; move it "
-                     f"elsewhere or add /{path.relative_to(enclosing).as_posix()}/ to that repository's .gitignore")
-    return "\n".join([
-        *lines,
-        "Next steps:",
-        f"  cd {shlex.quote(str(path))}",
-        "  pip install -e '.[test]' && pytest",
-        f"  segment-source debugger --integration {result.answers['slug']}   # in another terminal",
-        f"  SEGMENT_WRITE_KEY=test-key python -m {package} --endpoint http://127.0.0.1:8765",
-    ])
+        lines.append(
+            f"  note: it sits inside the git work tree {enclosing}, which lists it as untracked; move it "
+            f"elsewhere or add /{path.relative_to(enclosing).as_posix()}/ to that repository's .gitignore"
+        )
+    return "\n".join(
+        [
+            *lines,
+            "Next steps:",
+            f"  cd {shlex.quote(str(path))}",
+            "  pip install -e '.[test]' && pytest",
+            f"  segment-source debugger --integration {result.answers['slug']}   # in another terminal",
+            f"  SEGMENT_WRITE_KEY=test-key python -m {package} --endpoint http://127.0.0.1:8765",
+        ]
+    )
 
 
 def _cmd_new(args: argparse.Namespace) -> int:
@@ -75,7 +87,9 @@ def _cmd_new(args: argparse.Namespace) -> int:
     if dest is None:
         filled = _answers.complete(answers)
         dest = f"{filled.get('slug', 'segment')}-source"
-    result = generate(dest, answers, overwrite=args.force, pretend=args.pretend, git=not args.no_git)
+    result = generate(
+        dest, answers, overwrite=args.force, pretend=args.pretend, git=not args.no_git
+    )
     if args.pretend:
         print(f"Would write {len(result.files)} files into {result.path}:")
         print("\n".join(f"  {name}" for name in result.files))
@@ -105,19 +119,34 @@ def _cmd_docs(args: argparse.Namespace) -> int:
 
 
 def _add_check_and_docs(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    check = commands.add_parser("check", help="review a project for Segment's launch review", description=(
-        "Review a generated project: one line per item, green (ready), yellow (reviewers will ask) "
-        "or red (would be rejected). Exits 1 when an item is red."))
+    check = commands.add_parser(
+        "check",
+        help="review a project for Segment's launch review",
+        description=(
+            "Review a generated project: one line per item, green (ready), yellow (reviewers will ask) "
+            "or red (would be rejected). Exits 1 when an item is red."
+        ),
+    )
     check.add_argument("project", nargs="?", default=".", help="the project directory (default: .)")
     check.add_argument("--json", action="store_true", help="print the report as JSON (for CI)")
     check.set_defaults(run=_cmd_check)
 
-    docs = commands.add_parser("docs", help="regenerate the Segment docs page's tables", description=(
-        "Re-render the generated parts of docs/segment-source.md from catalog/metadata.yml; "
-        "text outside the segment-source markers is kept."))
+    docs = commands.add_parser(
+        "docs",
+        help="regenerate the Segment docs page's tables",
+        description=(
+            "Re-render the generated parts of docs/segment-source.md from catalog/metadata.yml; "
+            "text outside the segment-source markers is kept."
+        ),
+    )
     docs.add_argument("project", nargs="?", default=".", help="the project directory (default: .)")
-    docs.add_argument("--export", metavar="DIR", help=(
-        "a segment-docs checkout: write the page to DIR/src/connections/sources/catalog/cloud-apps/<slug>/index.md"))
+    docs.add_argument(
+        "--export",
+        metavar="DIR",
+        help=(
+            "a segment-docs checkout: write the page to DIR/src/connections/sources/catalog/cloud-apps/<slug>/index.md"
+        ),
+    )
     docs.set_defaults(run=_cmd_docs)
 
 
@@ -129,13 +158,19 @@ def _print_check(info: _update.UpdateCheck, as_json: bool) -> int:
     if as_json:
         print(json.dumps(info.as_dict()))
     elif info.project_newer:
-        print(f"{info.project}: template v{info.current_version} is newer than this segment-source "
-              f"({info.latest_version}); upgrade segment-source to {info.current_version} or later to update it")
+        print(
+            f"{info.project}: template v{info.current_version} is newer than this segment-source "
+            f"({info.latest_version}); upgrade segment-source to {info.current_version} or later to update it"
+        )
     elif info.update_available:
-        print(f"{info.project}: template v{info.current_version}; v{info.latest_version} is available "
-              "(run segment-source update)")
+        print(
+            f"{info.project}: template v{info.current_version}; v{info.latest_version} is available "
+            "(run segment-source update)"
+        )
     else:
-        print(f"{info.project}: template v{info.current_version} is up to date (segment-source {info.latest_version})")
+        print(
+            f"{info.project}: template v{info.current_version} is up to date (segment-source {info.latest_version})"
+        )
     return info.exit_code
 
 
@@ -153,24 +188,30 @@ def _cmd_update(args: argparse.Namespace) -> int:
         print(f"{result.project}: already at template v{result.to_version}; nothing to do")
         return 0
     verb = "Would update" if result.pretend else "Updated"
-    print(f"{verb} {result.project} from template v{result.from_version} to v{result.to_version} "
-          f"({_count(len(result.changed), 'file')} changed)")
+    print(
+        f"{verb} {result.project} from template v{result.from_version} to v{result.to_version} "
+        f"({_count(len(result.changed), 'file')} changed)"
+    )
     for migration in result.migrations:
         print(f"  migrated {migration}")
     if result.diffstat:
         print(result.diffstat.rstrip())
     unresolved = [*result.conflicts, *result.rejects]
-    unresolved += [c.path for c in result.carried if c.new_path is None and c.path not in unresolved]
+    unresolved += [
+        c.path for c in result.carried if c.new_path is None and c.path not in unresolved
+    ]
     notes = "".join(f"\n  {carried.describe()}" for carried in result.carried)
     if result.pretend:
         if unresolved:
             print("Would conflict: " + ", ".join(unresolved) + notes)
         return 0
     if unresolved:
-        print(f"error: {_count(len(unresolved), 'conflict')} to resolve: {', '.join(unresolved)}{notes}\n"
-              "  hint: resolve the <<<<<<< / >>>>>>> blocks (and any .rej hunks), review each carried-over file, "
-              "then `git add` each file (or `git rm` a deleted one you do not want) and commit",
-              file=sys.stderr)
+        print(
+            f"error: {_count(len(unresolved), 'conflict')} to resolve: {', '.join(unresolved)}{notes}\n"
+            "  hint: resolve the <<<<<<< / >>>>>>> blocks (and any .rej hunks), review each carried-over file, "
+            "then `git add` each file (or `git rm` a deleted one you do not want) and commit",
+            file=sys.stderr,
+        )
         return 1
     print("Review the changes with `git diff`, then commit them.")
     return 0
@@ -184,30 +225,55 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    new = commands.add_parser("new", help="generate a new source project", description=(
-        "Generate a Segment source project. Asks for the answers in a terminal; without "
-        "one, give them with --data / --data-file."))
-    new.add_argument("dest", nargs="?", help="the new project's directory (default: ./<slug>-source)")
+    new = commands.add_parser(
+        "new",
+        help="generate a new source project",
+        description=(
+            "Generate a Segment source project. Asks for the answers in a terminal; without "
+            "one, give them with --data / --data-file."
+        ),
+    )
+    new.add_argument(
+        "dest", nargs="?", help="the new project's directory (default: ./<slug>-source)"
+    )
     _add_answer_flags(new, "an answer")
-    new.add_argument("--defaults", action="store_true", help="accept every default instead of asking")
+    new.add_argument(
+        "--defaults", action="store_true", help="accept every default instead of asking"
+    )
     new.add_argument("--force", action="store_true", help="write into a non-empty directory")
-    new.add_argument("--pretend", action="store_true", help="list what would be written; write nothing")
+    new.add_argument(
+        "--pretend", action="store_true", help="list what would be written; write nothing"
+    )
     new.add_argument("--no-git", action="store_true", help="skip git init and the first commit")
     new.set_defaults(run=_cmd_new)
     _add_check_and_docs(commands)
 
-    update = commands.add_parser("update", help="update a project to this version's template, keeping your edits",
-                                 description=(
-        "Update a generated project to the template of this segment-source version with copier's "
-        "three-way merge. The project must be a clean git work tree; conflicts are written inline "
-        "and make the command exit 1, as do your edits to files the new template renamed (carried "
-        "to the new path) or deleted (kept); confirm each with `git add`. Without a terminal, "
-        "answer new questions with --data."))
-    update.add_argument("project", nargs="?", default=".", help="the project's directory (default: .)")
+    update = commands.add_parser(
+        "update",
+        help="update a project to this version's template, keeping your edits",
+        description=(
+            "Update a generated project to the template of this segment-source version with copier's "
+            "three-way merge. The project must be a clean git work tree; conflicts are written inline "
+            "and make the command exit 1, as do your edits to files the new template renamed (carried "
+            "to the new path) or deleted (kept); confirm each with `git add`. Without a terminal, "
+            "answer new questions with --data."
+        ),
+    )
+    update.add_argument(
+        "project", nargs="?", default=".", help="the project's directory (default: .)"
+    )
     _add_answer_flags(update, "an answer to a question this version adds")
-    update.add_argument("--pretend", action="store_true", help="show what would change; touch nothing")
-    update.add_argument("--check", action="store_true", help=("only compare versions: exit 0 up to date, 2 update available, "
-                              "1 project newer than this segment-source"))
+    update.add_argument(
+        "--pretend", action="store_true", help="show what would change; touch nothing"
+    )
+    update.add_argument(
+        "--check",
+        action="store_true",
+        help=(
+            "only compare versions: exit 0 up to date, 2 update available, "
+            "1 project newer than this segment-source"
+        ),
+    )
     update.add_argument("--json", action="store_true", help="with --check: print JSON")
     update.set_defaults(run=_cmd_update)
 

@@ -29,7 +29,11 @@ def constants(path: Path) -> dict[str, Any]:
     tree = parse(path)
     found: dict[str, Any] = {}
     for node in tree.body if tree else []:
-        target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else getattr(node, "target", None)
+        target = (
+            node.targets[0]
+            if isinstance(node, ast.Assign) and len(node.targets) == 1
+            else getattr(node, "target", None)
+        )
         value = getattr(node, "value", None)
         if isinstance(target, ast.Name) and value is not None:
             try:
@@ -67,7 +71,12 @@ def _trailing_comment(lines: list[str], lineno: int) -> str:
 def _context_fields(node: ast.ClassDef) -> set[str]:
     """The fields a builder sends in ``context`` (its ``context_paths``), not as properties."""
     for stmt in node.body:
-        if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.target.id == "context_paths" and stmt.value:
+        if (
+            isinstance(stmt, ast.AnnAssign)
+            and isinstance(stmt.target, ast.Name)
+            and stmt.target.id == "context_paths"
+            and stmt.value
+        ):
             try:
                 return {str(pair[0]) for pair in ast.literal_eval(stmt.value)}
             except (ValueError, TypeError, IndexError):
@@ -84,7 +93,11 @@ def _builder(node: ast.ClassDef, lines: list[str]) -> tuple[str | None, list[str
             if field == "spec_name":
                 if isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str):
                     name = stmt.value.value
-            elif field not in ("extra", "context_paths") and field not in in_context and not field.startswith("_"):
+            elif (
+                field not in ("extra", "context_paths")
+                and field not in in_context
+                and not field.startswith("_")
+            ):
                 props.append(field)
                 docs.append(_trailing_comment(lines, stmt.lineno))
         elif (
@@ -114,17 +127,35 @@ def event_definitions(project: Project) -> list[EventDefinition]:
             name, props, docs = _builder(node, lines)
             if name is not None:
                 summary = (ast.get_docstring(node) or "").strip().split("\n", 1)[0]
-                found.append(EventDefinition(name, tuple(props), f"events.py:{node.name}", summary, tuple(docs)))
+                found.append(
+                    EventDefinition(
+                        name, tuple(props), f"events.py:{node.name}", summary, tuple(docs)
+                    )
+                )
     for path in project.source_files():
         tree = parse(path)
         for call in ast.walk(tree) if tree else ():
-            if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "track":
+            if (
+                isinstance(call, ast.Call)
+                and isinstance(call.func, ast.Attribute)
+                and call.func.attr == "track"
+            ):
                 kwargs = {kw.arg: kw.value for kw in call.keywords if kw.arg}
                 event = kwargs.get("event")
                 if isinstance(event, ast.Constant) and isinstance(event.value, str):
                     given = kwargs.get("properties")
-                    keys = [k.value for k in given.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)] if isinstance(given, ast.Dict) else []
-                    found.append(EventDefinition(event.value, tuple(keys), f"{path.name}:{call.lineno}"))
+                    keys = (
+                        [
+                            k.value
+                            for k in given.keys
+                            if isinstance(k, ast.Constant) and isinstance(k.value, str)
+                        ]
+                        if isinstance(given, ast.Dict)
+                        else []
+                    )
+                    found.append(
+                        EventDefinition(event.value, tuple(keys), f"{path.name}:{call.lineno}")
+                    )
     return found
 
 
@@ -137,7 +168,11 @@ def custom_events(project: Project) -> list[dict[str, Any]]:
     spec_names = [e.name for e in _segment.spec_events()]
     naming = _segment.naming()
     return [
-        {"name": d.name, "description": d.description, "properties": dict(zip(d.properties, d.property_descriptions, strict=True))}
+        {
+            "name": d.name,
+            "description": d.description,
+            "properties": dict(zip(d.properties, d.property_descriptions, strict=True)),
+        }
         for d in event_definitions(project)
         if d.where.startswith("events.py:")
         and d.name not in spec_names

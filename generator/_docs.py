@@ -105,7 +105,9 @@ def merge(current: str, rendered: str) -> tuple[str, list[str], list[str]]:
 
 def unified_diff(old: str, new: str, old_name: str, new_name: str) -> str:
     """A unified diff of two texts ('' when they are equal)."""
-    lines = difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True), old_name, new_name)
+    lines = difflib.unified_diff(
+        old.splitlines(keepends=True), new.splitlines(keepends=True), old_name, new_name
+    )
     return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
 
@@ -158,7 +160,10 @@ def _write(path: Path, text: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise GeneratorError(f"cannot write {show(str(path))}: {exc.strerror}", "check the folder's permissions, then run again") from None
+        raise GeneratorError(
+            f"cannot write {show(str(path))}: {exc.strerror}",
+            "check the folder's permissions, then run again",
+        ) from None
 
 
 def _refresh(path: Path, rendered: str, label: str, project: Project) -> PageUpdate:
@@ -177,10 +182,14 @@ def _refresh(path: Path, rendered: str, label: str, project: Project) -> PageUpd
     if merged != current:
         _write(path, merged)
     diff = unified_diff(current, merged, label, label)
-    return PageUpdate(path, False, tuple(changed), tuple(missing), diff, tuple(facts), tuple(unnamed))
+    return PageUpdate(
+        path, False, tuple(changed), tuple(missing), diff, tuple(facts), tuple(unnamed)
+    )
 
 
-def render_docs(project: str | os.PathLike[str] | None = None, export: str | os.PathLike[str] | None = None) -> DocsResult:
+def render_docs(
+    project: str | os.PathLike[str] | None = None, export: str | os.PathLike[str] | None = None
+) -> DocsResult:
     """Refresh the generated parts of the project's Segment page; optionally export it.
 
     Args:
@@ -200,7 +209,9 @@ def render_docs(project: str | os.PathLike[str] | None = None, export: str | os.
     # The slug becomes a path: refuse a bad one before anything is written.
     relative = _metadata.docs_path(_rules.slug(proj.slug)) if export is not None else ""
     rendered = render_page(proj)
-    page = _refresh(proj.docs_page, rendered, proj.docs_page.relative_to(proj.root).as_posix(), proj)
+    page = _refresh(
+        proj.docs_page, rendered, proj.docs_page.relative_to(proj.root).as_posix(), proj
+    )
     exported = None
     if export is not None:
         target = _paths.inside(Path(export), relative, "the exported page")

@@ -26,11 +26,13 @@ class Result:
 
 
 def _listing(root: Path) -> tuple[str, ...]:
-    return tuple(sorted(
-        p.relative_to(root).as_posix()
-        for p in root.rglob("*")
-        if p.is_file() and ".git" not in p.relative_to(root).parts
-    ))
+    return tuple(
+        sorted(
+            p.relative_to(root).as_posix()
+            for p in root.rglob("*")
+            if p.is_file() and ".git" not in p.relative_to(root).parts
+        )
+    )
 
 
 def _check_destination(dst: Path, overwrite: bool) -> None:
@@ -42,7 +44,10 @@ def _check_destination(dst: Path, overwrite: bool) -> None:
             "give the real directory path, or a new one; a link is never written through",
         )
     if dst.exists() and not dst.is_dir():
-        raise DestinationError(f"destination {show(str(dst))} is a file", "give a directory path that does not exist yet")
+        raise DestinationError(
+            f"destination {show(str(dst))} is a file",
+            "give a directory path that does not exist yet",
+        )
     if dst.is_dir() and any(dst.iterdir()) and not overwrite:
         raise DestinationError(
             f"destination {show(str(dst))} is not empty",
@@ -112,8 +117,10 @@ def _move_into(staging: Path, dst: Path) -> None:
     # Check every move before making the first, so a refusal leaves dst as it was.
     for _, target in moves:
         if not os.access(target.parent, os.W_OK | os.X_OK):
-            raise DestinationError(f"cannot write in {show(str(target.parent))}: permission denied",
-                                   "make it writable, or give another destination")
+            raise DestinationError(
+                f"cannot write in {show(str(target.parent))}: permission denied",
+                "make it writable, or give another destination",
+            )
     for item, target in moves:
         if target.is_symlink() or target.exists():
             _remove(target)
@@ -155,8 +162,12 @@ def generate(
         valid = _answers.validate(filled)
     except AnswerError as exc:
         if exc.field == "slug" and "slug" not in answers:
-            raise AnswerError("slug", filled["slug"], "(suggested from integration_name) breaks the slug rule",
-                              "give one with --data slug=..., e.g. `acme-mail`") from None
+            raise AnswerError(
+                "slug",
+                filled["slug"],
+                "(suggested from integration_name) breaks the slug rule",
+                "give one with --data slug=..., e.g. `acme-mail`",
+            ) from None
         raise
     _check_destination(dst, overwrite)
 
@@ -166,8 +177,10 @@ def generate(
     try:
         staging_root = Path(tempfile.mkdtemp(prefix=".segment-source-", dir=where))
     except OSError as exc:
-        raise DestinationError(f"cannot write in {show(str(where))}: {exc.strerror}",
-                               "give a destination in a directory you can write to") from None
+        raise DestinationError(
+            f"cannot write in {show(str(where))}: {exc.strerror}",
+            "give a destination in a directory you can write to",
+        ) from None
     try:
         staging = staging_root / "project"
         _render(staging, valid)
@@ -176,12 +189,17 @@ def generate(
             return Result(dst, valid, files, committed=False)
         commit = git and not (dst / ".git").exists()
         if commit:
-            _git.init_and_commit(staging, f"Generate {valid['integration_name']} source (segment-source {__version__})")
+            _git.init_and_commit(
+                staging,
+                f"Generate {valid['integration_name']} source (segment-source {__version__})",
+            )
         try:
             _move_into(staging, dst)
         except OSError as exc:
-            raise DestinationError(f"cannot write {show(str(exc.filename or dst))}: {exc.strerror}",
-                                   "check the destination's permissions and free space, then run again") from None
+            raise DestinationError(
+                f"cannot write {show(str(exc.filename or dst))}: {exc.strerror}",
+                "check the destination's permissions and free space, then run again",
+            ) from None
         return Result(dst, valid, files, committed=commit)
     finally:
         shutil.rmtree(staging_root, ignore_errors=True)

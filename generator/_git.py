@@ -14,18 +14,30 @@ from .errors import GeneratorError
 _FALLBACK_IDENTITY = ["-c", "user.name=segment-source", "-c", "user.email=segment-source@localhost"]
 
 
-def run(project: Path, *args: str, stdin: bytes | None = None,
-        env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
+def run(
+    project: Path, *args: str, stdin: bytes | None = None, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
     """Run git in ``project`` and return the finished process, whatever its exit code."""
     try:
-        return subprocess.run(["git", *args], cwd=project, input=stdin, capture_output=True, check=False,
-                              env={**os.environ, **env} if env else None)
+        return subprocess.run(
+            ["git", *args],
+            cwd=project,
+            input=stdin,
+            capture_output=True,
+            check=False,
+            env={**os.environ, **env} if env else None,
+        )
     except FileNotFoundError:
         raise GeneratorError("git is not installed", "install git, or pass --no-git") from None
 
 
-def git_bytes(project: Path, *args: str, hint: str = "fix git, or pass --no-git", stdin: str | None = None,
-              env: Mapping[str, str] | None = None) -> bytes:
+def git_bytes(
+    project: Path,
+    *args: str,
+    hint: str = "fix git, or pass --no-git",
+    stdin: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> bytes:
     """Run git in ``project``; return its stdout as bytes or raise :class:`GeneratorError`."""
     done = run(project, *args, stdin=None if stdin is None else stdin.encode(), env=env)
     if done.returncode != 0:
@@ -34,10 +46,17 @@ def git_bytes(project: Path, *args: str, hint: str = "fix git, or pass --no-git"
     return done.stdout
 
 
-def git(project: Path, *args: str, hint: str = "fix git, or pass --no-git", stdin: str | None = None,
-        env: Mapping[str, str] | None = None) -> str:
+def git(
+    project: Path,
+    *args: str,
+    hint: str = "fix git, or pass --no-git",
+    stdin: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> str:
     """Run git in ``project``; return its stdout or raise :class:`GeneratorError`."""
-    return git_bytes(project, *args, hint=hint, stdin=stdin, env=env).decode(errors="surrogateescape")
+    return git_bytes(project, *args, hint=hint, stdin=stdin, env=env).decode(
+        errors="surrogateescape"
+    )
 
 
 def worktree_diff(project: Path, base: str = "HEAD") -> tuple[str, tuple[str, ...]]:
@@ -59,7 +78,9 @@ def worktree_diff(project: Path, base: str = "HEAD") -> tuple[str, tuple[str, ..
 
 
 def _has_identity(project: Path) -> bool:
-    probe = subprocess.run(["git", "config", "user.email"], cwd=project, capture_output=True, check=False)
+    probe = subprocess.run(
+        ["git", "config", "user.email"], cwd=project, capture_output=True, check=False
+    )
     return probe.returncode == 0
 
 
@@ -75,7 +96,18 @@ def commit(project: Path, message: str, *paths: str) -> None:
     """Commit ``paths`` in ``project`` (with a fallback identity when the user has none)."""
     identity = [] if _has_identity(project) else _FALLBACK_IDENTITY
     git(project, "add", "--", *paths, hint="fix git in the project")
-    git(project, *identity, "commit", "--quiet", "--no-verify", "-m", message, "--", *paths, hint="fix git in the project")
+    git(
+        project,
+        *identity,
+        "commit",
+        "--quiet",
+        "--no-verify",
+        "-m",
+        message,
+        "--",
+        *paths,
+        hint="fix git in the project",
+    )
 
 
 def enclosing_work_tree(path: Path) -> Path | None:
@@ -91,7 +123,14 @@ def enclosing_work_tree(path: Path) -> Path | None:
 
     def run(*args: str) -> subprocess.CompletedProcess[str] | None:
         try:
-            return subprocess.run(["git", *args], cwd=path.parent, capture_output=True, text=True, timeout=30, check=False)
+            return subprocess.run(
+                ["git", *args],
+                cwd=path.parent,
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=False,
+            )
         except (OSError, subprocess.TimeoutExpired):
             return None
 

@@ -58,35 +58,95 @@ def build(answers: Mapping[str, Any]) -> CommentedMap:
     """Return the catalog entry for a set of validated answers."""
     regions = _segment.regions()
     primary, *rest = answers["categories"]
-    entry = _map([
-        ("name", Q(answers["integration_name"]), "shown in Segment's catalog"),
-        ("slug", Q(answers["slug"]), "the client sends it as context.integration.name"),
-        ("description", Q(answers["description"]), "at most 500 characters (Segment's guidance)"),
-        ("website", Q(answers["website"]), "https only"),
-        ("categories", _map([
-            ("primary", Q(primary), None),
-            ("secondary", Q(rest[0]) if rest else None, "optional"),
-        ]), "Segment's source categories, spelled as Segment does"),
-        ("regions", _map([(key, Q(regions[key]["endpoint"]), regions[key]["label"]) for key in answers["regions"]]),
-         "each supported region and its HTTP API endpoint"),
-        ("logo", Q("catalog/logo.svg"), "SVG with the company name, horizontal"),
-        ("mark", Q("catalog/mark.svg"), "SVG, square, without the company name"),
-        ("support_email", Q(answers["support_email"]), "not shown to users; Segment forwards questions here"),
-        ("maintainer", Q(answers["maintainer"]), "named on the docs page"),
-        ("event_families", [Q(f) for f in answers["event_families"]], "Segment Spec families the source emits"),
-        ("docs", _map([
-            ("page", Q("docs/segment-source.md"), "rendered from docs_templates/"),
-            ("segment_docs_path", Q(docs_path(answers["slug"])), "where a pull request to segment-docs puts it"),
-            ("partner_docs_url", Q(PLACEHOLDER), "https URL of " + DOCS_LINKS["partner_docs_url"]),
-            ("segment_docs_url", Q(segment_docs_url(answers["slug"])), "where Segment publishes the page above"),
-            ("catalog_url", Q(PLACEHOLDER), "https URL of " + DOCS_LINKS["catalog_url"] + ", once listed"),
-        ]), "the Segment docs page and the docs links Segment's review asks for"),
-        ("test_account", _map([
-            ("username", Q(PLACEHOLDER), "an account Segment's QA can log in with"),
-            ("password", Q(PLACEHOLDER), "how QA gets it, e.g. `sent through the Developer Portal`; never the password itself"),
-            ("notes", Q(PLACEHOLDER), "how to make the source send events"),
-        ]), "for Segment's review"),
-    ])
+    entry = _map(
+        [
+            ("name", Q(answers["integration_name"]), "shown in Segment's catalog"),
+            ("slug", Q(answers["slug"]), "the client sends it as context.integration.name"),
+            (
+                "description",
+                Q(answers["description"]),
+                "at most 500 characters (Segment's guidance)",
+            ),
+            ("website", Q(answers["website"]), "https only"),
+            (
+                "categories",
+                _map(
+                    [
+                        ("primary", Q(primary), None),
+                        ("secondary", Q(rest[0]) if rest else None, "optional"),
+                    ]
+                ),
+                "Segment's source categories, spelled as Segment does",
+            ),
+            (
+                "regions",
+                _map(
+                    [
+                        (key, Q(regions[key]["endpoint"]), regions[key]["label"])
+                        for key in answers["regions"]
+                    ]
+                ),
+                "each supported region and its HTTP API endpoint",
+            ),
+            ("logo", Q("catalog/logo.svg"), "SVG with the company name, horizontal"),
+            ("mark", Q("catalog/mark.svg"), "SVG, square, without the company name"),
+            (
+                "support_email",
+                Q(answers["support_email"]),
+                "not shown to users; Segment forwards questions here",
+            ),
+            ("maintainer", Q(answers["maintainer"]), "named on the docs page"),
+            (
+                "event_families",
+                [Q(f) for f in answers["event_families"]],
+                "Segment Spec families the source emits",
+            ),
+            (
+                "docs",
+                _map(
+                    [
+                        ("page", Q("docs/segment-source.md"), "rendered from docs_templates/"),
+                        (
+                            "segment_docs_path",
+                            Q(docs_path(answers["slug"])),
+                            "where a pull request to segment-docs puts it",
+                        ),
+                        (
+                            "partner_docs_url",
+                            Q(PLACEHOLDER),
+                            "https URL of " + DOCS_LINKS["partner_docs_url"],
+                        ),
+                        (
+                            "segment_docs_url",
+                            Q(segment_docs_url(answers["slug"])),
+                            "where Segment publishes the page above",
+                        ),
+                        (
+                            "catalog_url",
+                            Q(PLACEHOLDER),
+                            "https URL of " + DOCS_LINKS["catalog_url"] + ", once listed",
+                        ),
+                    ]
+                ),
+                "the Segment docs page and the docs links Segment's review asks for",
+            ),
+            (
+                "test_account",
+                _map(
+                    [
+                        ("username", Q(PLACEHOLDER), "an account Segment's QA can log in with"),
+                        (
+                            "password",
+                            Q(PLACEHOLDER),
+                            "how QA gets it, e.g. `sent through the Developer Portal`; never the password itself",
+                        ),
+                        ("notes", Q(PLACEHOLDER), "how to make the source send events"),
+                    ]
+                ),
+                "for Segment's review",
+            ),
+        ]
+    )
     entry.yaml_set_start_comment(HEADER.format(name=answers["integration_name"]))
     return entry
 

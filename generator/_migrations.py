@@ -54,12 +54,16 @@ MIGRATIONS: tuple[Migration, ...] = (
 )
 
 
-def pending(current: Version, target: Version, table: Sequence[Migration] = MIGRATIONS) -> list[Migration]:
+def pending(
+    current: Version, target: Version, table: Sequence[Migration] = MIGRATIONS
+) -> list[Migration]:
     """The migrations of the versions after ``current``, up to and including ``target``."""
     return [m for m in table if current < Version(m.version) <= target]
 
 
-def renamed(answers: Mapping[str, Any], migrations: Sequence[Migration], questions: Sequence[str]) -> dict[str, Any]:
+def renamed(
+    answers: Mapping[str, Any], migrations: Sequence[Migration], questions: Sequence[str]
+) -> dict[str, Any]:
     """Return ``answers`` with each renamed answer also saved under its new key.
 
     A rename applies only when the old key is answered, the new key is not, and the target

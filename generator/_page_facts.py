@@ -41,7 +41,11 @@ def _pattern(probe_line: str) -> re.Pattern[str]:
         if fact is None:
             # A value ending in "." drops the sentence's own full stop (maintained_by).
             after_value = i > 0 and parts[i - 1] in placeholders
-            regex += r"\.?" + re.escape(part[1:]) if after_value and part.startswith(".") else re.escape(part)
+            regex += (
+                r"\.?" + re.escape(part[1:])
+                if after_value and part.startswith(".")
+                else re.escape(part)
+            )
         elif fact in seen:
             regex += f"(?P={fact})"
         else:
@@ -80,8 +84,10 @@ def sync_facts(
                 if old is None or new is None:
                     continue
                 if body != replacement:
-                    changed.update(fact for fact, value in old.groupdict().items() if value != new[fact])
-                    lines[index] = replacement + line[len(body):]
+                    changed.update(
+                        fact for fact, value in old.groupdict().items() if value != new[fact]
+                    )
+                    lines[index] = replacement + line[len(body) :]
                 break
     synced = "".join(lines)
     intro = synced.split("\n## ", 1)[0]
@@ -89,7 +95,11 @@ def sync_facts(
     # The page writes answers escaped (docs_templates/markdown.jinja): look for that form.
     from ._docs import markdown_text, markdown_url  # _docs imports this module
 
-    shown = {"maintainer": markdown_text(facts["maintainer"]),
-             "support_email": "mailto:" + markdown_url(facts["support_email"])}
-    missing = [fact for fact in ("maintainer", "support_email") if facts[fact] and shown[fact] not in intro]
+    shown = {
+        "maintainer": markdown_text(facts["maintainer"]),
+        "support_email": "mailto:" + markdown_url(facts["support_email"]),
+    }
+    missing = [
+        fact for fact in ("maintainer", "support_email") if facts[fact] and shown[fact] not in intro
+    ]
     return synced, [fact for fact in FACTS if fact in changed], missing

@@ -50,9 +50,13 @@ def inside(root: Path, relative: str | os.PathLike[str], what: str) -> Path:
     try:
         resolved = candidate.resolve()
     except (OSError, RuntimeError):  # a symlink loop
-        raise UnsafePathError(f"{what} {show(text)} cannot be resolved (a symlink loop?)", fix) from None
+        raise UnsafePathError(
+            f"{what} {show(text)} cannot be resolved (a symlink loop?)", fix
+        ) from None
     if resolved != real_root and not resolved.is_relative_to(real_root):
-        raise UnsafePathError(f"{what} {show(text)} leads outside the project (to {show(str(resolved), 240)})", fix)
+        raise UnsafePathError(
+            f"{what} {show(text)} leads outside the project (to {show(str(resolved), 240)})", fix
+        )
     return candidate
 
 
@@ -71,11 +75,16 @@ def read_text(path: Path, what: str, limit: int = MAX_TEXT_BYTES) -> str:
     except FileNotFoundError:
         raise
     except OSError as exc:
-        raise UnsafePathError(f"{what} {show(str(path), 240)} cannot be read: {exc.strerror}", "check the file's permissions") from None
+        raise UnsafePathError(
+            f"{what} {show(str(path), 240)} cannot be read: {exc.strerror}",
+            "check the file's permissions",
+        ) from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise UnsafePathError(f"{what} {show(str(path), 240)} is not a regular file", "give a plain text file")
+            raise UnsafePathError(
+                f"{what} {show(str(path), 240)} is not a regular file", "give a plain text file"
+            )
         if info.st_size > limit:
             raise UnsafePathError(
                 f"{what} {show(str(path), 240)} is {info.st_size:,} bytes, over the {limit:,}-byte limit",
@@ -86,13 +95,21 @@ def read_text(path: Path, what: str, limit: int = MAX_TEXT_BYTES) -> str:
     finally:
         os.close(fd)
     if len(data) > limit:
-        raise UnsafePathError(f"{what} {show(str(path), 240)} grew past the {limit:,}-byte limit while read", "give a file that is not being written")
+        raise UnsafePathError(
+            f"{what} {show(str(path), 240)} grew past the {limit:,}-byte limit while read",
+            "give a file that is not being written",
+        )
     if b"\0" in data:
-        raise UnsafePathError(f"{what} {show(str(path), 240)} is a binary file, not text", "give a UTF-8 text file")
+        raise UnsafePathError(
+            f"{what} {show(str(path), 240)} is a binary file, not text", "give a UTF-8 text file"
+        )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise UnsafePathError(f"{what} {show(str(path), 240)} is not UTF-8 text (byte {exc.start})", "save it as UTF-8") from None
+        raise UnsafePathError(
+            f"{what} {show(str(path), 240)} is not UTF-8 text (byte {exc.start})",
+            "save it as UTF-8",
+        ) from None
 
 
 def within(root: Path, path: Path) -> bool:

@@ -31,7 +31,9 @@ def _load_yaml(path: Path, read: Any) -> Any:
     try:
         return read()
     except YAMLError as exc:
-        raise GeneratorError(f"`{path}` is not valid YAML: {exc}", "fix the YAML, then run the command again") from None
+        raise GeneratorError(
+            f"`{path}` is not valid YAML: {exc}", "fix the YAML, then run the command again"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -52,18 +54,34 @@ class Project:
         root = Path(path if path is not None else ".").absolute()
         if not root.is_dir():
             raise GeneratorError(f"`{root}` is not a directory", _NOT_A_PROJECT_HINT)
-        absent = [name for name in (ANSWERS_FILE, _metadata.METADATA_PATH.as_posix()) if not (root / name).is_file()]
+        absent = [
+            name
+            for name in (ANSWERS_FILE, _metadata.METADATA_PATH.as_posix())
+            if not (root / name).is_file()
+        ]
         if absent:
             raise GeneratorError(
                 f"`{root}` is not a segment-source project: it has no {' and no '.join(absent)}",
                 _NOT_A_PROJECT_HINT,
             )
         answers_path = _paths.inside(root, ANSWERS_FILE, ANSWERS_FILE)
-        answers = _load_yaml(answers_path, lambda: _safe_yaml.load(_paths.read_text(answers_path, ANSWERS_FILE), ANSWERS_FILE)) or {}
+        answers = (
+            _load_yaml(
+                answers_path,
+                lambda: _safe_yaml.load(_paths.read_text(answers_path, ANSWERS_FILE), ANSWERS_FILE),
+            )
+            or {}
+        )
         metadata = _load_yaml(root / _metadata.METADATA_PATH, lambda: _metadata.read(root)) or {}
-        for name, loaded in ((ANSWERS_FILE, answers), (_metadata.METADATA_PATH.as_posix(), metadata)):
+        for name, loaded in (
+            (ANSWERS_FILE, answers),
+            (_metadata.METADATA_PATH.as_posix(), metadata),
+        ):
             if not isinstance(loaded, Mapping):
-                raise GeneratorError(f"`{root / name}` is not a YAML mapping", "restore it from git (`git checkout -- FILE`)")
+                raise GeneratorError(
+                    f"`{root / name}` is not a YAML mapping",
+                    "restore it from git (`git checkout -- FILE`)",
+                )
         return cls(root, answers, metadata)
 
     def meta(self, key: str, answer_key: str | None = None) -> Any:
@@ -81,7 +99,11 @@ class Project:
     def regions(self) -> list[str]:
         """The region keys the catalog declares (in Segment's order)."""
         declared = self.metadata.get("regions")
-        keys = list(declared) if isinstance(declared, Mapping) else list(self.answers.get("regions") or [])
+        keys = (
+            list(declared)
+            if isinstance(declared, Mapping)
+            else list(self.answers.get("regions") or [])
+        )
         return [key for key in _segment.regions() if key in keys]
 
     @property
@@ -99,12 +121,16 @@ class Project:
         """
         docs = self.metadata.get("docs")
         page = docs.get("page") if isinstance(docs, Mapping) else None
-        return _paths.inside(self.root, str(page or DOCS_PAGE), f"{_metadata.METADATA_PATH.as_posix()} docs.page")
+        return _paths.inside(
+            self.root, str(page or DOCS_PAGE), f"{_metadata.METADATA_PATH.as_posix()} docs.page"
+        )
 
     @cached_property
     def package_dir(self) -> Path | None:
         """``src/<package>``: the directory whose ``spec.py`` the template rendered."""
-        found = sorted(p.parent for p in (self.root / "src").glob("*/spec.py") if _paths.within(self.root, p))
+        found = sorted(
+            p.parent for p in (self.root / "src").glob("*/spec.py") if _paths.within(self.root, p)
+        )
         return found[0] if found else None
 
     def source_files(self) -> list[Path]:
@@ -112,7 +138,8 @@ class Project:
         if self.package_dir is None:
             return []
         return sorted(
-            p for p in self.package_dir.rglob("*.py")
+            p
+            for p in self.package_dir.rglob("*.py")
             if "__pycache__" not in p.parts and _paths.is_regular(p) and _paths.within(self.root, p)
         )
 
@@ -121,7 +148,9 @@ class Project:
         return {
             "integration_name": str(self.meta("name", "integration_name") or ""),
             "slug": self.slug,
-            "maintainer": str(self.meta("maintainer", "maintainer") or self.meta("name", "integration_name") or ""),
+            "maintainer": str(
+                self.meta("maintainer", "maintainer") or self.meta("name", "integration_name") or ""
+            ),
             "support_email": str(self.meta("support_email", "support_email") or ""),
             "website": str(self.meta("website", "website") or ""),
             "regions": self.regions,

@@ -57,7 +57,9 @@ def _wrap_errors(question: questionary.Question) -> questionary.Question:
 
 def _ask_text(key: str, default: Any) -> str:
     question = questionary.text(
-        _help(key), default="" if default is None else str(default), validate=_validator(_rules.RULES[key])
+        _help(key),
+        default="" if default is None else str(default),
+        validate=_validator(_rules.RULES[key]),
     )
     answer: str = _wrap_errors(question).unsafe_ask()
     return answer
@@ -67,10 +69,14 @@ def _ask_regions(default: Any) -> list[str]:
     labels = _segment.regions()
     choices = [
         questionary.Choice(f"US only ({labels['us']['label']})", value=["us"]),
-        questionary.Choice(f"US and EU ({labels['us']['label']}, {labels['eu']['label']})", value=["us", "eu"]),
+        questionary.Choice(
+            f"US and EU ({labels['us']['label']}, {labels['eu']['label']})", value=["us", "eu"]
+        ),
     ]
     start = choices[1] if default and "eu" in default else choices[0]
-    answer: list[str] = questionary.select(_help("regions"), choices=choices, default=start).unsafe_ask()
+    answer: list[str] = questionary.select(
+        _help("regions"), choices=choices, default=start
+    ).unsafe_ask()
     return answer
 
 
@@ -82,7 +88,8 @@ def _ask_categories(default: Any) -> list[str]:
     ).unsafe_ask()
     rest = [NO_SECONDARY, *[c for c in known if c != primary]]
     secondary: str = questionary.select(
-        "Secondary catalog category (optional)", choices=rest,
+        "Secondary catalog category (optional)",
+        choices=rest,
         default=current[1] if len(current) > 1 and current[1] in rest else NO_SECONDARY,
     ).unsafe_ask()
     return [primary] if secondary == NO_SECONDARY else [primary, secondary]
@@ -95,7 +102,9 @@ def _ask_families(default: Any) -> list[str]:
         for key, family in _segment.families().items()
     ]
     question = questionary.checkbox(
-        _help("event_families"), choices=choices, validate=lambda picked: bool(picked) or "choose at least one family"
+        _help("event_families"),
+        choices=choices,
+        validate=lambda picked: bool(picked) or "choose at least one family",
     )
     answer: list[str] = _wrap_errors(question).unsafe_ask()
     return answer
@@ -130,6 +139,8 @@ def ask(given: Mapping[str, Any], *, only_without_default: bool = False) -> dict
 def ask_only(keys: Iterable[str], given: Mapping[str, Any]) -> dict[str, Any]:
     """Ask exactly ``keys`` (e.g. the questions an update adds); return ``given`` plus them."""
     wanted = set(keys)
-    placeholders = {key: None for key in _answers.questions() if key not in wanted and key not in given}
+    placeholders = {
+        key: None for key in _answers.questions() if key not in wanted and key not in given
+    }
     answers = ask({**given, **placeholders})
     return {key: value for key, value in answers.items() if key not in placeholders}

@@ -44,7 +44,10 @@ def check_expansion(text: str, what: str, limit: int = MAX_NODES) -> None:
         if isinstance(event, CollectionStartEvent):
             stack.append((event.anchor, 1))
             if len(stack) > MAX_DEPTH:
-                raise YAMLBombError(f"{what} nests more than {MAX_DEPTH} levels deep", "flatten the YAML: answers are values and short lists")
+                raise YAMLBombError(
+                    f"{what} nests more than {MAX_DEPTH} levels deep",
+                    "flatten the YAML: answers are values and short lists",
+                )
             continue
         if isinstance(event, CollectionEndEvent):
             anchor, count = stack.pop()

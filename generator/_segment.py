@@ -60,7 +60,9 @@ def spec_events(family_keys: list[str] | tuple[str, ...] | None = None) -> list[
     """Return the Spec events of the given families (all families when None)."""
     chosen = families() if family_keys is None else {k: families()[k] for k in family_keys}
     return [
-        SpecEvent(e["name"], e["description"], tuple(e["properties"]), key, tuple(e.get("context") or ()))
+        SpecEvent(
+            e["name"], e["description"], tuple(e["properties"]), key, tuple(e.get("context") or ())
+        )
         for key, family in chosen.items()
         for e in family["events"]
     ]

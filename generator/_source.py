@@ -37,8 +37,10 @@ def template_ref(version: str = __version__) -> str:
     return f"v{version}"
 
 
-_REINSTALL = ("reinstall segment-source from a release wheel or sdist "
-              "(pip install --force-reinstall segment-source-generator)")
+_REINSTALL = (
+    "reinstall segment-source from a release wheel or sdist "
+    "(pip install --force-reinstall segment-source-generator)"
+)
 
 
 @cache
@@ -58,15 +60,19 @@ def bundle_path() -> Path:
         return packaged
     checkout = Path(__file__).resolve().parent.parent
     if not all((checkout / name).exists() for name in TEMPLATE_PATHS):
-        raise GeneratorError(f"this segment-source has no template history: {packaged} is missing", _REINSTALL)
+        raise GeneratorError(
+            f"this segment-source has no template history: {packaged} is missing", _REINSTALL
+        )
     tmp = Path(tempfile.mkdtemp(prefix="segment-source-template."))
     atexit.register(shutil.rmtree, tmp, ignore_errors=True)
     out = tmp / BUNDLE_NAME
     try:
         build_bundle(checkout, __version__, out)
     except (OSError, RuntimeError) as exc:
-        raise GeneratorError(f"could not build the template history from the checkout {checkout}: {exc}",
-                             "run segment-source from a git clone with its tags, or install a release") from None
+        raise GeneratorError(
+            f"could not build the template history from the checkout {checkout}: {exc}",
+            "run segment-source from a git clone with its tags, or install a release",
+        ) from None
     return out
 
 
@@ -78,10 +84,14 @@ def bundled_versions() -> tuple[str, ...]:
         GeneratorError: the bundle is missing or unreadable.
     """
     bundle = bundle_path()
-    done = subprocess.run(["git", "bundle", "list-heads", str(bundle)], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        ["git", "bundle", "list-heads", str(bundle)], capture_output=True, text=True, check=False
+    )
     if done.returncode != 0:
-        raise GeneratorError(f"this segment-source's template history {bundle} is unreadable: {done.stderr.strip()}",
-                             _REINSTALL)
+        raise GeneratorError(
+            f"this segment-source's template history {bundle} is unreadable: {done.stderr.strip()}",
+            _REINSTALL,
+        )
     refs = (line.split()[-1] for line in done.stdout.splitlines() if line.strip())
     return tuple(ref.removeprefix("refs/tags/") for ref in refs if ref.startswith("refs/tags/"))
 

@@ -107,11 +107,20 @@ def _inspect(project: Path) -> _State:
         path = _paths.inside(project, ANSWERS_FILE, ANSWERS_FILE)
         loaded = _safe_yaml.load(_paths.read_text(path, ANSWERS_FILE), ANSWERS_FILE)
     except FileNotFoundError:
-        raise UpdateError(f"{project} has no {ANSWERS_FILE}", "give the directory of a project made by segment-source new") from None
+        raise UpdateError(
+            f"{project} has no {ANSWERS_FILE}",
+            "give the directory of a project made by segment-source new",
+        ) from None
     except YAMLError as exc:
-        raise UpdateError(f"{path} is not valid YAML: {exc}", "restore it from git (git checkout -- .copier-answers.yml)") from None
+        raise UpdateError(
+            f"{path} is not valid YAML: {exc}",
+            "restore it from git (git checkout -- .copier-answers.yml)",
+        ) from None
     if not isinstance(loaded, dict):
-        raise UpdateError(f"{path} is not a mapping of answers", "restore it from git (git checkout -- .copier-answers.yml)")
+        raise UpdateError(
+            f"{path} is not a mapping of answers",
+            "restore it from git (git checkout -- .copier-answers.yml)",
+        )
     src, commit = loaded.get("_src_path"), loaded.get("_commit")
     if commit is None:
         raise UpdateError(
@@ -128,9 +137,15 @@ def _inspect(project: Path) -> _State:
 
 
 def _require_clean(project: Path) -> None:
-    _git.git(project, "rev-parse", "--show-toplevel",
-             hint="updates need git: `git init && git add -A && git commit`, then run segment-source update again")
-    status = _git.git(project, "status", "--porcelain", "--untracked-files=all", hint=_HINT).splitlines()
+    _git.git(
+        project,
+        "rev-parse",
+        "--show-toplevel",
+        hint="updates need git: `git init && git add -A && git commit`, then run segment-source update again",
+    )
+    status = _git.git(
+        project, "status", "--porcelain", "--untracked-files=all", hint=_HINT
+    ).splitlines()
     if status:
         shown = ", ".join(line[3:] for line in status[:5]) + (", ..." if len(status) > 5 else "")
         raise UpdateError(
@@ -150,7 +165,13 @@ def check_update(project: str | os.PathLike[str] = ".") -> UpdateCheck:
     latest = Version(__version__)
     if latest > state.version:
         _require_carried(state)
-    return UpdateCheck(state.project, str(state.version), str(latest), latest > state.version, state.version > latest)
+    return UpdateCheck(
+        state.project,
+        str(state.version),
+        str(latest),
+        latest > state.version,
+        state.version > latest,
+    )
 
 
 def _refuse_newer(state: _State) -> None:
@@ -180,7 +201,9 @@ def _require_carried(state: _State) -> None:
         )
 
 
-def missing_answers(project: str | os.PathLike[str] = ".", data: Mapping[str, Any] | None = None) -> list[str]:
+def missing_answers(
+    project: str | os.PathLike[str] = ".", data: Mapping[str, Any] | None = None
+) -> list[str]:
     """The questions this version adds without a default that neither the project nor ``data`` answers.
 
     Raises:
@@ -193,23 +216,37 @@ def missing_answers(project: str | os.PathLike[str] = ".", data: Mapping[str, An
     return _missing(state, _migrations.pending(state.version, Version(__version__)), data or {})
 
 
-def _missing(state: _State, migrations: list[_migrations.Migration], data: Mapping[str, Any]) -> list[str]:
+def _missing(
+    state: _State, migrations: list[_migrations.Migration], data: Mapping[str, Any]
+) -> list[str]:
     known = _migrations.renamed(state.answers, migrations, list(_answers.questions()))
     return [key for key in _answers.required_keys() if key not in known and key not in data]
 
 
 def _conflicts(project: Path, changed: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Return the (conflicted, rejected) files of ``project`` after an update."""
-    listed = _git.git(project, "diff", "--name-only", "-z", "--relative", "--diff-filter=U", hint=_HINT)
+    listed = _git.git(
+        project, "diff", "--name-only", "-z", "--relative", "--diff-filter=U", hint=_HINT
+    )
     unmerged = set(filter(None, listed.split("\0")))
-    status = _git.git(project, "status", "--porcelain", "-z", "--untracked-files=all", "--ignored", hint=_HINT)
-    rejects = sorted({entry[3:] for entry in status.split("\0") if entry.endswith(".rej") and entry[:2] in ("??", "!!")})
+    status = _git.git(
+        project, "status", "--porcelain", "-z", "--untracked-files=all", "--ignored", hint=_HINT
+    )
+    rejects = sorted(
+        {
+            entry[3:]
+            for entry in status.split("\0")
+            if entry.endswith(".rej") and entry[:2] in ("??", "!!")
+        }
+    )
     marked = set()
     for name in changed:
         path = project / name
         if path.is_file() and not path.is_symlink():
             lines = path.read_bytes().splitlines()
-            if any(x.startswith(b"<<<<<<<") for x in lines) and any(x.startswith(b">>>>>>>") for x in lines):
+            if any(x.startswith(b"<<<<<<<") for x in lines) and any(
+                x.startswith(b">>>>>>>") for x in lines
+            ):
                 marked.add(name)
     return tuple(sorted(unmerged | marked)), tuple(rejects)
 
@@ -218,16 +255,34 @@ def _render_old(state: _State) -> dict[str, bytes]:
     """A fresh render of the project's recorded template version with its answers (as copier's update makes)."""
     import copier
 
-    with tempfile.TemporaryDirectory(prefix="segment-source-old.") as tmp, _source.offline_template():
+    with (
+        tempfile.TemporaryDirectory(prefix="segment-source-old.") as tmp,
+        _source.offline_template(),
+    ):
         dst = Path(tmp) / "old"
-        copier.run_copy(_source.TEMPLATE_URL, dst, data=dict(state.answers), vcs_ref=state.commit,
-                        defaults=True, overwrite=True, quiet=True, unsafe=False)
-        return {p.relative_to(dst).as_posix(): p.read_bytes() for p in dst.rglob("*")
-                if p.is_file() and not p.is_symlink()}
+        copier.run_copy(
+            _source.TEMPLATE_URL,
+            dst,
+            data=dict(state.answers),
+            vcs_ref=state.commit,
+            defaults=True,
+            overwrite=True,
+            quiet=True,
+            unsafe=False,
+        )
+        return {
+            p.relative_to(dst).as_posix(): p.read_bytes()
+            for p in dst.rglob("*")
+            if p.is_file() and not p.is_symlink()
+        }
 
 
-def _run(project: Path, state: _State, migrations: list[_migrations.Migration], data: Mapping[str, Any],
-         ) -> tuple[tuple[str, ...], tuple[CarriedEdit, ...]]:
+def _run(
+    project: Path,
+    state: _State,
+    migrations: list[_migrations.Migration],
+    data: Mapping[str, Any],
+) -> tuple[tuple[str, ...], tuple[CarriedEdit, ...]]:
     """Apply the migrations, copier's update, then carry over dropped edits; undo everything on failure."""
     import copier  # half a second to import: only when updating
     from copier.errors import CopierError
@@ -238,7 +293,11 @@ def _run(project: Path, state: _State, migrations: list[_migrations.Migration], 
         migrated = _migrations.renamed(state.answers, migrations, list(_answers.questions()))
         if _migrations.write_answers(state.answers_path, migrated):
             applied = [f"v{m.version}: {m.summary}" for m in migrations if m.renamed_answers]
-            _git.commit(project, "segment-source update: migrate answers (" + "; ".join(applied) + ")", ANSWERS_FILE)
+            _git.commit(
+                project,
+                "segment-source update: migrate answers (" + "; ".join(applied) + ")",
+                ANSWERS_FILE,
+            )
         with _source.offline_template():
             copier.run_update(
                 project,
@@ -258,30 +317,50 @@ def _run(project: Path, state: _State, migrations: list[_migrations.Migration], 
         carried = []
         if gone:
             old = _render_old(state)
-            carried = _carry.carry_over(project, head, tracked, gone, old, _migrations.renamed_files(migrations))
+            carried = _carry.carry_over(
+                project, head, tracked, gone, old, _migrations.renamed_files(migrations)
+            )
     except BaseException as exc:
         # The tree was clean before: put it back exactly (the migration commit included).
         _git.git(project, "reset", "--quiet", "--hard", head, hint=_HINT)
         _git.git(project, "clean", "--quiet", "-d", "--force", hint=_HINT)
         if isinstance(exc, (CopierError, ValueError)):
-            raise UpdateError(f"copier could not update {project}: {exc}", "nothing was changed; fix the cause and retry") from exc
+            raise UpdateError(
+                f"copier could not update {project}: {exc}",
+                "nothing was changed; fix the cause and retry",
+            ) from exc
         raise
     return tuple(applied), tuple(carried)
 
 
-def _pretend(state: _State, migrations: list[_migrations.Migration], data: Mapping[str, Any]) -> UpdateResult:
+def _pretend(
+    state: _State, migrations: list[_migrations.Migration], data: Mapping[str, Any]
+) -> UpdateResult:
     top = Path(_git.git(state.project, "rev-parse", "--show-toplevel", hint=_HINT).strip())
     with tempfile.TemporaryDirectory(prefix="segment-source-pretend.") as tmp:
         clone_top = Path(tmp) / "project"
-        _git.git(Path(tmp), "clone", "--quiet", "--no-hardlinks", str(top), str(clone_top), hint=_HINT)
+        _git.git(
+            Path(tmp), "clone", "--quiet", "--no-hardlinks", str(top), str(clone_top), hint=_HINT
+        )
         clone = clone_top / state.project.resolve().relative_to(top.resolve())
         head = _git.git(clone, "rev-parse", "HEAD", hint=_HINT).strip()
         moved = _State(clone, clone / ANSWERS_FILE, state.answers, state.version, state.commit)
         applied, carried = _run(clone, moved, migrations, data)
         diffstat, changed = _git.worktree_diff(clone, head)
         conflicts, rejects = _conflicts(clone, changed)
-    return UpdateResult(state.project, str(state.version), __version__, True, True,
-                        changed, conflicts, rejects, applied, diffstat, carried)
+    return UpdateResult(
+        state.project,
+        str(state.version),
+        __version__,
+        True,
+        True,
+        changed,
+        conflicts,
+        rejects,
+        applied,
+        diffstat,
+        carried,
+    )
 
 
 def update(
@@ -316,10 +395,14 @@ def update(
     """
     state = _inspect(Path(project).absolute())
     _require_clean(state.project)
-    linked_out = _paths.leading_out(state.project, _git.git(state.project, "ls-files", "-z", hint=_HINT).split("\0"))
+    linked_out = _paths.leading_out(
+        state.project, _git.git(state.project, "ls-files", "-z", hint=_HINT).split("\0")
+    )
     if linked_out:
-        raise UpdateError(f"{state.project} has files that lead outside it through symlinks: {', '.join(linked_out[:5])}",
-                          "copier would write through them: replace each link with the file itself, commit, then update")
+        raise UpdateError(
+            f"{state.project} has files that lead outside it through symlinks: {', '.join(linked_out[:5])}",
+            "copier would write through them: replace each link with the file itself, commit, then update",
+        )
     target = Version(__version__)
     _refuse_newer(state)
     given = dict(data or {})
@@ -330,7 +413,9 @@ def update(
     if missing:
         raise MissingAnswersError(missing, defaults_flag=False)  # update has no --defaults
     if state.version == target and not given:
-        return UpdateResult(state.project, str(state.version), __version__, False, pretend, (), (), (), (), "")
+        return UpdateResult(
+            state.project, str(state.version), __version__, False, pretend, (), (), (), (), ""
+        )
     _require_carried(state)
     if pretend:
         return _pretend(state, migrations, given)
@@ -338,5 +423,16 @@ def update(
     applied, carried = _run(state.project, state, migrations, given)
     diffstat, changed = _git.worktree_diff(state.project, head)
     conflicts, rejects = _conflicts(state.project, changed)
-    return UpdateResult(state.project, str(state.version), __version__, True, False,
-                        changed, conflicts, rejects, applied, diffstat, carried)
+    return UpdateResult(
+        state.project,
+        str(state.version),
+        __version__,
+        True,
+        False,
+        changed,
+        conflicts,
+        rejects,
+        applied,
+        diffstat,
+        carried,
+    )

@@ -49,7 +49,8 @@ class MissingAnswersError(GeneratorError):
         hint = "supply them with --data KEY=VALUE (repeatable) or --data-file answers.yml"
         super().__init__(
             f"missing answers: {listed} (no terminal to ask them)",
-            hint + (", and use --defaults to accept the defaults of the rest" if defaults_flag else ""),
+            hint
+            + (", and use --defaults to accept the defaults of the rest" if defaults_flag else ""),
         )
         self.keys = tuple(keys)
 
@@ -69,7 +70,10 @@ def printable(text: str, keep: str = "") -> str:
     terminal, a bidi override would reorder what they read. ``keep`` lists characters to
     leave as they are (the CLI keeps the newlines of its own multi-line messages).
     """
-    return "".join(ch if ch.isprintable() or ch in keep else ch.encode("unicode_escape").decode("ascii") for ch in text)
+    return "".join(
+        ch if ch.isprintable() or ch in keep else ch.encode("unicode_escape").decode("ascii")
+        for ch in text
+    )
 
 
 def show(value: object, limit: int = 80) -> str:

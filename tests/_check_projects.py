@@ -36,7 +36,9 @@ def copy(source: Path, dst: Path) -> Path:
 
 def git(project: Path, *args: str) -> str:
     identity = ["-c", "user.name=Test", "-c", "user.email=test@example.com"]
-    done = subprocess.run(["git", *identity, *args], cwd=project, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        ["git", *identity, *args], cwd=project, capture_output=True, text=True, check=True
+    )
     return done.stdout
 
 

@@ -24,7 +24,9 @@ SCENARIO_NAMES = sorted(p.stem for p in SCENARIOS.glob("*.yml"))
 
 def load_scenario(name: str) -> dict[str, Any]:
     """Return the answers of a named scenario."""
-    loaded: dict[str, Any] = YAML(typ="safe").load((SCENARIOS / f"{name}.yml").read_text(encoding="utf-8"))
+    loaded: dict[str, Any] = YAML(typ="safe").load(
+        (SCENARIOS / f"{name}.yml").read_text(encoding="utf-8")
+    )
     return loaded
 
 

@@ -18,15 +18,35 @@ from generator._answers import (
 
 def test_questions_follow_the_interface_order():
     assert list(questions()) == [
-        "integration_name", "slug", "regions", "description", "website",
-        "categories", "support_email", "maintainer", "event_families",
+        "integration_name",
+        "slug",
+        "regions",
+        "description",
+        "website",
+        "categories",
+        "support_email",
+        "maintainer",
+        "event_families",
     ]
-    assert required_keys() == ["integration_name", "description", "website", "categories", "support_email"]
+    assert required_keys() == [
+        "integration_name",
+        "description",
+        "website",
+        "categories",
+        "support_email",
+    ]
 
 
 def test_data_pairs_keep_scalars_as_text_and_read_lists():
-    parsed = parse_data_pairs(["integration_name=yes", "regions=[us, eu]", "categories=CRM,Analytics", "description=a=b"])
-    assert parsed == {"integration_name": "yes", "regions": ["us", "eu"], "categories": "CRM,Analytics", "description": "a=b"}
+    parsed = parse_data_pairs(
+        ["integration_name=yes", "regions=[us, eu]", "categories=CRM,Analytics", "description=a=b"]
+    )
+    assert parsed == {
+        "integration_name": "yes",
+        "regions": ["us", "eu"],
+        "categories": "CRM,Analytics",
+        "description": "a=b",
+    }
 
 
 def test_a_data_pair_without_equals_is_refused():
@@ -43,15 +63,21 @@ def test_defaults_chain_from_earlier_answers():
     assert missing(filled) == ["description", "website", "categories", "support_email"]
 
 
-@pytest.mark.parametrize(("categories", "families"), [
-    (["Livechat", "CRM"], ["live_chat"]),
-    ("Experimentation,Analytics", ["ab_testing"]),  # as --data gives it
-    (["Email Marketing"], ["email"]),
-    (["Payments"], ["ecommerce"]),
-    (["Analytics"], ["email"]),  # no family of its own
-])
+@pytest.mark.parametrize(
+    ("categories", "families"),
+    [
+        (["Livechat", "CRM"], ["live_chat"]),
+        ("Experimentation,Analytics", ["ab_testing"]),  # as --data gives it
+        (["Email Marketing"], ["email"]),
+        (["Payments"], ["ecommerce"]),
+        (["Analytics"], ["email"]),  # no family of its own
+    ],
+)
 def test_family_default_follows_the_primary_category(categories, families):
-    assert complete({"integration_name": "Acme", "categories": categories})["event_families"] == families
+    assert (
+        complete({"integration_name": "Acme", "categories": categories})["event_families"]
+        == families
+    )
 
 
 def test_plain_copier_gives_the_same_family_default(tmp_path):
@@ -62,8 +88,14 @@ def test_plain_copier_gives_the_same_family_default(tmp_path):
 
     from generator._template_files import template_root
 
-    answers = {"integration_name": "Talk", "slug": "talk", "description": "Chat.", "website": "https://talk.example",
-               "categories": ["Livechat"], "support_email": "help@talk.example"}
+    answers = {
+        "integration_name": "Talk",
+        "slug": "talk",
+        "description": "Chat.",
+        "website": "https://talk.example",
+        "categories": ["Livechat"],
+        "support_email": "help@talk.example",
+    }
     source = tmp_path / "template"  # a plain folder: copier reads it as it is, no git
     source.mkdir()
     shutil.copy(template_root() / "copier.yml", source / "copier.yml")
@@ -85,7 +117,9 @@ def test_answers_file_is_read_as_yaml_1_2_and_private_keys_are_ignored(tmp_path)
     assert load_data_file(path) == {"integration_name": "yes", "regions": ["us", "eu"]}
 
 
-@pytest.mark.parametrize(("text", "problem"), [("a: [", "not valid YAML"), ("- a\n- b\n", "not a mapping")])
+@pytest.mark.parametrize(
+    ("text", "problem"), [("a: [", "not valid YAML"), ("- a\n- b\n", "not a mapping")]
+)
 def test_bad_answers_files_are_refused(tmp_path, text, problem):
     path = tmp_path / "answers.yml"
     path.write_text(text, encoding="utf-8")

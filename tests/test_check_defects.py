@@ -22,7 +22,11 @@ META = "catalog/metadata.yml"
 
 
 def long_description(p: Path) -> None:
-    edit(p / META, 'description: "Email for teams."', 'description: "' + "Email for teams. " * 40 + '"')
+    edit(
+        p / META,
+        'description: "Email for teams."',
+        'description: "' + "Email for teams. " * 40 + '"',
+    )
 
 
 def unknown_category(p: Path) -> None:
@@ -35,7 +39,11 @@ def old_category_spelling(p: Path) -> None:
 
 
 def http_docs_link(p: Path) -> None:
-    edit(p / META, 'partner_docs_url: "CHANGE-ME"', 'partner_docs_url: "http://acme.example/docs/segment"')
+    edit(
+        p / META,
+        'partner_docs_url: "CHANGE-ME"',
+        'partner_docs_url: "http://acme.example/docs/segment"',
+    )
 
 
 def email_sent_literal_track(p: Path) -> None:
@@ -50,11 +58,17 @@ def http_website(p: Path) -> None:
 
 
 def non_square_mark(p: Path) -> None:
-    edit(p / "catalog/mark.svg", 'width="120" height="120" viewBox="0 0 120 120"', 'width="160" height="120" viewBox="0 0 160 120"')
+    edit(
+        p / "catalog/mark.svg",
+        'width="120" height="120" viewBox="0 0 120 120"',
+        'width="160" height="120" viewBox="0 0 160 120"',
+    )
 
 
 def invalid_svg(p: Path) -> None:
-    (p / "catalog/logo.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'><rect></svg>\n", encoding="utf-8")
+    (p / "catalog/logo.svg").write_text(
+        "<svg xmlns='http://www.w3.org/2000/svg'><rect></svg>\n", encoding="utf-8"
+    )
 
 
 def not_svg_root(p: Path) -> None:
@@ -72,7 +86,11 @@ def event_renamed_in_docs(p: Path) -> None:
 
 
 def email_clicked_in_code(p: Path) -> None:
-    edit(p / EVENTS, 'spec_name: ClassVar[str] = "Email Link Clicked"', 'spec_name: ClassVar[str] = "Email Clicked"')
+    edit(
+        p / EVENTS,
+        'spec_name: ClassVar[str] = "Email Link Clicked"',
+        'spec_name: ClassVar[str] = "Email Clicked"',
+    )
 
 
 def camel_case_property(p: Path) -> None:
@@ -93,7 +111,9 @@ def slug_mismatch(p: Path) -> None:
 def eu_without_eu_section(p: Path) -> None:
     text = (p / PAGE).read_text(encoding="utf-8")
     start = text.index("<!-- segment-source:begin regions -->")
-    end = text.index("<!-- segment-source:end regions -->") + len("<!-- segment-source:end regions -->\n\n")
+    end = text.index("<!-- segment-source:end regions -->") + len(
+        "<!-- segment-source:end regions -->\n\n"
+    )
     (p / PAGE).write_text(text[:start] + text[end:], encoding="utf-8")
 
 
@@ -111,15 +131,25 @@ def basic_auth_literal(p: Path) -> None:
     import base64
 
     token = base64.b64encode(f"{KEY}:".encode()).decode()
-    (p / "request.http").write_text(f"POST https://api.segment.io/v1/track\nAuthorization: Basic {token}\n", encoding="utf-8")
+    (p / "request.http").write_text(
+        f"POST https://api.segment.io/v1/track\nAuthorization: Basic {token}\n", encoding="utf-8"
+    )
 
 
 def no_basic_auth(p: Path) -> None:
-    edit(p / f"src/{PACKAGE}/_send.py", '"Authorization": basic_auth(write_key)', '"X-Write-Key": basic_auth(write_key)')
+    edit(
+        p / f"src/{PACKAGE}/_send.py",
+        '"Authorization": basic_auth(write_key)',
+        '"X-Write-Key": basic_auth(write_key)',
+    )
 
 
 def basic_auth_without_colon(p: Path) -> None:
-    edit(p / f"src/{PACKAGE}/_keys.py", 'b64encode(f"{write_key}:".encode())', 'b64encode(f"{write_key}".encode())')
+    edit(
+        p / f"src/{PACKAGE}/_keys.py",
+        'b64encode(f"{write_key}:".encode())',
+        'b64encode(f"{write_key}".encode())',
+    )
 
 
 def name_breaks_init_docstring(p: Path) -> None:
@@ -140,29 +170,83 @@ class Defect:
 
 
 DEFECTS = {
-    "long-description": Defect(long_description, "catalog.description", Status.YELLOW, "over Segment's guidance of 500"),
-    "unknown-category": Defect(unknown_category, "catalog.categories", Status.RED, "`Newsletters` is not one of Segment's source categories"),
-    "old-category-spelling": Defect(old_category_spelling, "catalog.categories", Status.RED, "`Live chat` is not one of Segment's source categories"),
-    "http-docs-link": Defect(http_docs_link, "catalog.docs_links", Status.RED, "docs.partner_docs_url `http://acme.example/docs/segment` is not an https:// URL"),
+    "long-description": Defect(
+        long_description, "catalog.description", Status.YELLOW, "over Segment's guidance of 500"
+    ),
+    "unknown-category": Defect(
+        unknown_category,
+        "catalog.categories",
+        Status.RED,
+        "`Newsletters` is not one of Segment's source categories",
+    ),
+    "old-category-spelling": Defect(
+        old_category_spelling,
+        "catalog.categories",
+        Status.RED,
+        "`Live chat` is not one of Segment's source categories",
+    ),
+    "http-docs-link": Defect(
+        http_docs_link,
+        "catalog.docs_links",
+        Status.RED,
+        "docs.partner_docs_url `http://acme.example/docs/segment` is not an https:// URL",
+    ),
     "http-website": Defect(http_website, "catalog.website", Status.RED, "is not an https:// URL"),
     "non-square-mark": Defect(non_square_mark, "logos.mark", Status.RED, "160x120, not square"),
     "invalid-svg": Defect(invalid_svg, "logos.logo", Status.RED, "is not valid SVG"),
     "root-not-svg": Defect(not_svg_root, "logos.mark", Status.RED, "not <svg>"),
-    "missing-docs-section": Defect(missing_docs_section, "docs.sections", Status.RED, "missing `## Stream`"),
-    "event-renamed-in-docs": Defect(event_renamed_in_docs, "docs.events", Status.RED, "Events table differs"),
-    "email-clicked-in-code": Defect(email_clicked_in_code, "spec.names", Status.RED, "'Email Clicked' looks like the Spec event 'Email Link Clicked'",
-                                    also=("spec.coverage",)),
-    "camel-case-property": Defect(camel_case_property, "spec.names", Status.YELLOW, "'linkUrl' is not snake_case"),
-    "similar-literal-track": Defect(lookalike_literal_track, "spec.names", Status.YELLOW, "checkout.py:2: event 'Purchase' may mean the Spec event 'Order Completed'",
-                                    also=("docs.events",)),  # not a look-alike, so the page should list it
+    "missing-docs-section": Defect(
+        missing_docs_section, "docs.sections", Status.RED, "missing `## Stream`"
+    ),
+    "event-renamed-in-docs": Defect(
+        event_renamed_in_docs, "docs.events", Status.RED, "Events table differs"
+    ),
+    "email-clicked-in-code": Defect(
+        email_clicked_in_code,
+        "spec.names",
+        Status.RED,
+        "'Email Clicked' looks like the Spec event 'Email Link Clicked'",
+        also=("spec.coverage",),
+    ),
+    "camel-case-property": Defect(
+        camel_case_property, "spec.names", Status.YELLOW, "'linkUrl' is not snake_case"
+    ),
+    "similar-literal-track": Defect(
+        lookalike_literal_track,
+        "spec.names",
+        Status.YELLOW,
+        "checkout.py:2: event 'Purchase' may mean the Spec event 'Order Completed'",
+        also=("docs.events",),
+    ),  # not a look-alike, so the page should list it
     "slug-mismatch": Defect(slug_mismatch, "catalog.slug", Status.RED, "`acme-mailer`"),
-    "eu-without-eu-section": Defect(eu_without_eu_section, "docs.regions", Status.RED, "no EU section", regions=("us", "eu")),
-    "write-key-in-history": Defect(write_key_in_history, "secrets.history", Status.RED, "write key(s) in the git history"),
-    "write-key-in-code": Defect(write_key_in_code, "secrets.files", Status.RED, "write key(s) in 1 tracked place", also=("secrets.history",)),
-    "basic-auth-literal": Defect(basic_auth_literal, "secrets.files", Status.RED, "tracked place", also=("secrets.history",)),
-    "no-basic-auth": Defect(no_basic_auth, "client.auth", Status.RED, "no module of the package sends an `Authorization: Basic` header"),
-    "package-does-not-compile": Defect(name_breaks_init_docstring, "client.syntax", Status.RED, "do not compile"),
-    "basic-auth-without-colon": Defect(basic_auth_without_colon, "client.auth", Status.RED, "made from `<write key>:`"),
+    "eu-without-eu-section": Defect(
+        eu_without_eu_section, "docs.regions", Status.RED, "no EU section", regions=("us", "eu")
+    ),
+    "write-key-in-history": Defect(
+        write_key_in_history, "secrets.history", Status.RED, "write key(s) in the git history"
+    ),
+    "write-key-in-code": Defect(
+        write_key_in_code,
+        "secrets.files",
+        Status.RED,
+        "write key(s) in 1 tracked place",
+        also=("secrets.history",),
+    ),
+    "basic-auth-literal": Defect(
+        basic_auth_literal, "secrets.files", Status.RED, "tracked place", also=("secrets.history",)
+    ),
+    "no-basic-auth": Defect(
+        no_basic_auth,
+        "client.auth",
+        Status.RED,
+        "no module of the package sends an `Authorization: Basic` header",
+    ),
+    "package-does-not-compile": Defect(
+        name_breaks_init_docstring, "client.syntax", Status.RED, "do not compile"
+    ),
+    "basic-auth-without-colon": Defect(
+        basic_auth_without_colon, "client.auth", Status.RED, "made from `<write key>:`"
+    ),
 }
 
 
@@ -185,7 +269,11 @@ def test_defect_is_reported_on_its_item(broken):
     assert item.fix
     # A fresh project's placeholders are yellow already; anything else that is not green moved.
     baseline = {"project.test_account", "logos.logo", "logos.mark", "catalog.docs_links"}
-    moved = {i.id for i in report.items if i.status is Status.RED or (i.status is Status.YELLOW and i.id not in baseline)}
+    moved = {
+        i.id
+        for i in report.items
+        if i.status is Status.RED or (i.status is Status.YELLOW and i.id not in baseline)
+    }
     assert moved == {defect.item, *defect.also}
     assert report.exit_code == (1 if defect.status is Status.RED else 0)
 
@@ -212,7 +300,11 @@ def test_renamed_event_shows_the_table_diff(tmp_path, tmp_path_factory):
     assert "+| Email Opened | The recipient opened the email. |" in details
 
 
-@pytest.mark.parametrize("breaks", [write_key_in_history, write_key_in_code, basic_auth_literal], ids=["history", "code", "basic-auth"])
+@pytest.mark.parametrize(
+    "breaks",
+    [write_key_in_history, write_key_in_code, basic_auth_literal],
+    ids=["history", "code", "basic-auth"],
+)
 def test_write_key_is_never_printed(tmp_path, tmp_path_factory, capsys, breaks):
     """The report points at the file and commit, and masks the key, in text and JSON."""
     project = copy(pristine(tmp_path_factory.getbasetemp(), ("us",)), tmp_path / "p")
@@ -232,16 +324,22 @@ def test_history_leak_names_the_commit(tmp_path, tmp_path_factory):
     added = git(project, "log", "--format=%h", "-1", "--diff-filter=A", "--", "deploy.env").strip()
     report = check(project)
     assert report.item("secrets.files").status is Status.GREEN
-    assert report.item("secrets.history").details == (f"commit {added} deploy.env: 9q…(32 characters)",)
+    assert report.item("secrets.history").details == (
+        f"commit {added} deploy.env: 9q…(32 characters)",
+    )
 
 
-@pytest.mark.parametrize("line", [
-    "SEGMENT_WRITE_KEY=",
-    "SEGMENT_WRITE_KEY=test-key python -m acme_mail_source",
-    'WRITE_KEY = "wk_test_0123456789abcdef"',
-    "write_key = os.environ['SEGMENT_WRITE_KEY']",
-    'client.customer(write_key="YOUR_WRITE_KEY_1234567890")',
-], ids=["empty", "test-key", "test-literal", "from-env", "placeholder"])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "SEGMENT_WRITE_KEY=",
+        "SEGMENT_WRITE_KEY=test-key python -m acme_mail_source",
+        'WRITE_KEY = "wk_test_0123456789abcdef"',
+        "write_key = os.environ['SEGMENT_WRITE_KEY']",
+        'client.customer(write_key="YOUR_WRITE_KEY_1234567890")',
+    ],
+    ids=["empty", "test-key", "test-literal", "from-env", "placeholder"],
+)
 def test_fake_keys_are_not_leaks(tmp_path, tmp_path_factory, line):
     """Placeholders, test values and reads from the environment are not reported."""
     project = copy(pristine(tmp_path_factory.getbasetemp(), ("us",)), tmp_path / "p")

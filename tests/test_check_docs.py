@@ -11,7 +11,9 @@ from ._check_projects import copy, edit, pristine
 
 PAGE = "docs/segment-source.md"
 META = "catalog/metadata.yml"
-OWN = "Acme Mail also sends a weekly digest; see [the digest guide](https://acme.example/digest).\n\n"
+OWN = (
+    "Acme Mail also sends a weekly digest; see [the digest guide](https://acme.example/digest).\n\n"
+)
 EXPORTED = "src/connections/sources/catalog/cloud-apps/acme-mail/index.md"
 
 
@@ -40,10 +42,16 @@ def test_family_change_updates_tables_and_keeps_hand_written_text(project, capsy
 
     assert main(["docs", str(project)]) == 0
     out = capsys.readouterr().out
-    assert f"updated {project / PAGE}: regenerated events, properties; the rest of the page is kept" in out
+    assert (
+        f"updated {project / PAGE}: regenerated events, properties; the rest of the page is kept"
+        in out
+    )
     chat = _segment.families()["live_chat"]
     described = {event["name"]: event["description"] for event in chat["events"]}
-    assert f"+| Live Chat Conversation Started | {described['Live Chat Conversation Started']} |" in out
+    assert (
+        f"+| Live Chat Conversation Started | {described['Live Chat Conversation Started']} |"
+        in out
+    )
 
     page = (project / PAGE).read_text(encoding="utf-8")
     assert OWN in page
@@ -57,12 +65,19 @@ def test_family_change_updates_tables_and_keeps_hand_written_text(project, capsy
 
 def test_regions_change_updates_the_notice(project):
     """Declaring EU in the catalog swaps the US-only warning for the regional notice."""
-    edit(project / META, 'us: "https://api.segment.io/v1"', 'us: "https://api.segment.io/v1"\n  eu: "https://events.eu1.segmentapis.com/v1"')
+    edit(
+        project / META,
+        'us: "https://api.segment.io/v1"',
+        'us: "https://api.segment.io/v1"\n  eu: "https://events.eu1.segmentapis.com/v1"',
+    )
     assert check(project).item("docs.regions").status is Status.RED
     result = render_docs(project)
     assert result.page.changed == ("regions",)
     page = (project / PAGE).read_text(encoding="utf-8")
-    assert "`https://events.eu1.segmentapis.com/v1`" in page and "source-region-unsupported" not in page
+    assert (
+        "`https://events.eu1.segmentapis.com/v1`" in page
+        and "source-region-unsupported" not in page
+    )
     assert check(project).item("docs.regions").status is Status.GREEN
 
 
@@ -110,15 +125,23 @@ def test_export_writes_where_segment_docs_wants_it(project, tmp_path, capsys):
     docs_repo = tmp_path / "segment-docs"
     assert main(["docs", str(project), "--export", str(docs_repo)]) == 0
     assert f"wrote {docs_repo / EXPORTED}" in capsys.readouterr().out
-    assert (docs_repo / EXPORTED).read_text(encoding="utf-8") == (project / PAGE).read_text(encoding="utf-8")
-    assert [p.relative_to(docs_repo).as_posix() for p in docs_repo.rglob("*") if p.is_file()] == [EXPORTED]
+    assert (docs_repo / EXPORTED).read_text(encoding="utf-8") == (project / PAGE).read_text(
+        encoding="utf-8"
+    )
+    assert [p.relative_to(docs_repo).as_posix() for p in docs_repo.rglob("*") if p.is_file()] == [
+        EXPORTED
+    ]
 
 
 def test_export_keeps_edits_made_in_segment_docs(project, tmp_path):
     """An exported page that Segment's editors changed gets only its marked parts refreshed."""
     docs_repo = tmp_path / "segment-docs"
     render_docs(project, export=docs_repo)
-    edit(docs_repo / EXPORTED, "## Getting started\n\n", "## Getting started\n\n{% include content/beta-note.md %}\n\n")
+    edit(
+        docs_repo / EXPORTED,
+        "## Getting started\n\n",
+        "## Getting started\n\n{% include content/beta-note.md %}\n\n",
+    )
     add_live_chat(project)
     result = render_docs(project, export=docs_repo)
     assert result.export is not None and result.export.changed == ("events", "properties")

@@ -12,12 +12,34 @@ from generator._cli import main
 from ._check_projects import copy, edit, pristine
 
 EXPECTED_IDS = [
-    "catalog.fields", "catalog.name", "catalog.slug", "catalog.description", "catalog.website",
-    "catalog.categories", "catalog.support_email", "catalog.maintainer", "catalog.regions",
-    "catalog.event_families", "catalog.docs_links", "logos.logo", "logos.mark", "docs.page", "docs.sections",
-    "docs.regions", "docs.events", "docs.markup", "docs.dialect", "spec.names", "spec.coverage", "client.syntax",
+    "catalog.fields",
+    "catalog.name",
+    "catalog.slug",
+    "catalog.description",
+    "catalog.website",
+    "catalog.categories",
+    "catalog.support_email",
+    "catalog.maintainer",
+    "catalog.regions",
+    "catalog.event_families",
+    "catalog.docs_links",
+    "logos.logo",
+    "logos.mark",
+    "docs.page",
+    "docs.sections",
+    "docs.regions",
+    "docs.events",
+    "docs.markup",
+    "docs.dialect",
+    "spec.names",
+    "spec.coverage",
+    "client.syntax",
     "client.integration",
-    "client.auth", "client.regions", "secrets.files", "secrets.history", "project.tests",
+    "client.auth",
+    "client.regions",
+    "secrets.files",
+    "secrets.history",
+    "project.tests",
     "project.test_account",
 ]
 
@@ -33,7 +55,10 @@ def test_fresh_project_is_green_but_the_test_account(fresh):
     assert [item.id for item in report.items] == EXPECTED_IDS
     not_green = {item.id: item.status for item in report.items if item.status is not Status.GREEN}
     assert not_green == {
-        "project.test_account": Status.YELLOW, "catalog.docs_links": Status.YELLOW, "logos.logo": Status.YELLOW, "logos.mark": Status.YELLOW,
+        "project.test_account": Status.YELLOW,
+        "catalog.docs_links": Status.YELLOW,
+        "logos.logo": Status.YELLOW,
+        "logos.mark": Status.YELLOW,
     }
     assert report.ok
     assert report.exit_code == 0
@@ -50,7 +75,10 @@ def test_cli_text_report_has_one_line_per_item_and_exits_0(fresh, capsys):
     assert main(["check", str(fresh)]) == 0
     out = capsys.readouterr().out
     for item_id in EXPECTED_IDS:
-        assert any(line.split()[:2] in (["green", item_id], ["yellow", item_id]) for line in out.splitlines()), item_id
+        assert any(
+            line.split()[:2] in (["green", item_id], ["yellow", item_id])
+            for line in out.splitlines()
+        ), item_id
     assert "fix: fill them in catalog/metadata.yml" in out
     assert out.rstrip().splitlines()[-1].startswith("29 items: 25 green, 4 yellow, 0 red")
 
@@ -75,17 +103,37 @@ def test_filled_test_account_turns_green(tmp_path, fresh):
     """Once the test account is filled in and the logos replaced, the project is all green."""
     project = copy(fresh, tmp_path / "p")
     edit(project / "catalog/metadata.yml", 'username: "CHANGE-ME"', 'username: "qa@acme.example"')
-    edit(project / "catalog/metadata.yml", 'password: "CHANGE-ME"', 'password: "shared in the Developer Portal"')
-    edit(project / "catalog/metadata.yml", 'notes: "CHANGE-ME"', 'notes: "Send a campaign to yourself."')
-    edit(project / "catalog/metadata.yml", 'partner_docs_url: "CHANGE-ME"', 'partner_docs_url: "https://acme.example/docs/segment"')
-    edit(project / "catalog/metadata.yml", 'catalog_url: "CHANGE-ME"', 'catalog_url: "https://segment.com/catalog/integrations/acme-mail/"')
+    edit(
+        project / "catalog/metadata.yml",
+        'password: "CHANGE-ME"',
+        'password: "shared in the Developer Portal"',
+    )
+    edit(
+        project / "catalog/metadata.yml",
+        'notes: "CHANGE-ME"',
+        'notes: "Send a campaign to yourself."',
+    )
+    edit(
+        project / "catalog/metadata.yml",
+        'partner_docs_url: "CHANGE-ME"',
+        'partner_docs_url: "https://acme.example/docs/segment"',
+    )
+    edit(
+        project / "catalog/metadata.yml",
+        'catalog_url: "CHANGE-ME"',
+        'catalog_url: "https://segment.com/catalog/integrations/acme-mail/"',
+    )
     for svg in ("logo.svg", "mark.svg"):
         edit(project / "catalog" / svg, "segment-source:placeholder", "Acme's own artwork")
     report = check(project)
     assert report.counts() == {"green": 29, "yellow": 0, "red": 0}
 
 
-@pytest.mark.parametrize("present", [[], [".copier-answers.yml"], ["catalog/metadata.yml"]], ids=["empty", "no-catalog", "no-answers"])
+@pytest.mark.parametrize(
+    "present",
+    [[], [".copier-answers.yml"], ["catalog/metadata.yml"]],
+    ids=["empty", "no-catalog", "no-answers"],
+)
 def test_not_a_project_is_a_clear_error(tmp_path, capsys, present):
     """A directory without the answers file or the catalog is refused, naming the path and the fix."""
     for name in present:
@@ -99,4 +147,3 @@ def test_not_a_project_is_a_clear_error(tmp_path, capsys, present):
     assert main(["docs", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: ") and str(tmp_path) in err and "hint:" in err
-

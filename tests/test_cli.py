@@ -12,8 +12,11 @@ from generator._cli import main
 from .conftest import SCENARIOS
 
 GOOD = [
-    "integration_name=Acme Mail", "description=Email for teams.", "website=https://acme.example",
-    "categories=Email Marketing", "support_email=support@acme.example",
+    "integration_name=Acme Mail",
+    "description=Email for teams.",
+    "website=https://acme.example",
+    "categories=Email Marketing",
+    "support_email=support@acme.example",
 ]
 
 
@@ -36,12 +39,19 @@ def _run(args, capsys):
         ("website=http://acme.example", "website", "`http://acme.example`", "https://acme.example"),
         ("website=https//acme", "website", "`https//acme`", "https://"),
         ("categories=Email", "categories", "`Email`", "choose from"),
-        ("support_email=support.acme.example", "support_email", "`support.acme.example`", "support@acme.example"),
+        (
+            "support_email=support.acme.example",
+            "support_email",
+            "`support.acme.example`",
+            "support@acme.example",
+        ),
         ("regions=eu", "regions", "`eu`", "[us, eu]"),
         ("event_families=sms", "event_families", "`sms`", "email"),
     ],
 )
-def test_bad_values_exit_non_zero_with_one_message_and_write_nothing(tmp_path, capsys, override, field, value, fix):
+def test_bad_values_exit_non_zero_with_one_message_and_write_nothing(
+    tmp_path, capsys, override, field, value, fix
+):
     dest = tmp_path / "out" / "my-source"
     code, _, err = _run(["new", str(dest), *_data(*GOOD, override)], capsys)
     assert code == 1
@@ -53,7 +63,9 @@ def test_bad_values_exit_non_zero_with_one_message_and_write_nothing(tmp_path, c
 
 
 def test_missing_required_answers_without_a_terminal_exit_2_naming_keys_and_flags(tmp_path, capsys):
-    code, _, err = _run(["new", str(tmp_path / "p"), "--defaults", *_data("integration_name=Acme Mail")], capsys)
+    code, _, err = _run(
+        ["new", str(tmp_path / "p"), "--defaults", *_data("integration_name=Acme Mail")], capsys
+    )
     assert code == 2
     assert "description, website, categories, support_email" in err
     assert "--data" in err and "--data-file" in err
@@ -97,18 +109,32 @@ def test_default_destination_is_the_slug_and_next_steps_are_printed(tmp_path, ca
 
 
 def test_data_file_and_data_flags_combine_flags_winning(tmp_path, capsys):
-    code, _, _ = _run(["new", str(tmp_path / "p"), "--data-file", str(SCENARIOS / "us-email.yml"),
-                       *_data("slug=acme-post"), "--defaults"], capsys)
+    code, _, _ = _run(
+        [
+            "new",
+            str(tmp_path / "p"),
+            "--data-file",
+            str(SCENARIOS / "us-email.yml"),
+            *_data("slug=acme-post"),
+            "--defaults",
+        ],
+        capsys,
+    )
     assert code == 0
     assert (tmp_path / "p" / "src" / "acme_post_source").is_dir()
 
 
 def test_console_script_entry_point_runs(tmp_path):
     """`python -m generator` answers --version and --help without importing copier."""
-    done = subprocess.run([sys.executable, "-m", "generator", "--version"], capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "generator", "--version"], capture_output=True, text=True, check=True
+    )
     assert done.stdout.startswith("segment-source ")
     done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "generator", "new", "--help"], capture_output=True, text=True, check=True
+        [sys.executable, "-X", "importtime", "-m", "generator", "new", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert "--data-file" in done.stdout
     assert " copier" not in done.stderr

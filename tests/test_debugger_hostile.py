@@ -157,7 +157,9 @@ def test_depth_is_read_outside_strings_and_in_any_json_encoding():
         answer = post(debugger.url, "/v1/track", raw=deep16)
         assert answer.status == 400
         assert f"nested over {MAX_DEPTH} levels" in answer.json["message"]
-        assert post(debugger.url, "/v1/track", raw=nested(8).decode().encode("utf-16")).status == 200
+        assert (
+            post(debugger.url, "/v1/track", raw=nested(8).decode().encode("utf-16")).status == 200
+        )
         assert events(debugger.url)["counts"]["total"] == 3
 
 

@@ -30,8 +30,15 @@ def _env(result):
 def _sample(result, *args, key=KEY, timeout=60):
     """Run ``python -m <package> ARGS`` in the project; return the finished process."""
     command = [sys.executable, "-m", _package(result), "--write-key", key, *args]
-    return subprocess.run(command, cwd=result.path, env=_env(result), capture_output=True, text=True,
-                          timeout=timeout, check=False)
+    return subprocess.run(
+        command,
+        cwd=result.path,
+        env=_env(result),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 @pytest.mark.parametrize("name", ["us-email", "eu-all-families"])
@@ -43,9 +50,15 @@ def test_sample_scenario_arrives_checked_and_passing(rendered, name):
         assert done.returncode == 0, done.stderr
         answer = request(debugger.url, "GET", "/api/events?limit=1000")
     events = answer.json["events"]
-    expected = [name for family in result.answers["event_families"] for name in _segment.families()[family]["sample"]]
+    expected = [
+        name
+        for family in result.answers["event_families"]
+        for name in _segment.families()[family]["sample"]
+    ]
     assert sorted(e["name"] for e in events) == sorted(expected)
-    assert {e["status"] for e in events} == {"pass"}, [e["reasons"] for e in events if e["status"] != "pass"]
+    assert {e["status"] for e in events} == {"pass"}, [
+        e["reasons"] for e in events if e["status"] != "pass"
+    ]
     assert "wk_sample_5b0e1c7d" not in str(answer.json)
     assert f"sent {len(expected)} events" in done.stdout
 
@@ -65,7 +78,9 @@ def test_a_key_the_debugger_refuses_exits_1_with_a_message(rendered):
 def test_an_unexpected_key_is_delivered_as_at_segment_and_marked(rendered):
     """Without --strict-keys, as at Segment, another key gets 200s: exit 0, each event a warn."""
     result = rendered("us-email")
-    with running(write_keys=["wk_the_only_accepted_key"], integration=result.answers["slug"]) as debugger:
+    with running(
+        write_keys=["wk_the_only_accepted_key"], integration=result.answers["slug"]
+    ) as debugger:
         done = _sample(result, "--endpoint", debugger.url)
         answer = request(debugger.url, "GET", "/api/events?limit=1000")
     assert done.returncode == 0, done.stdout + done.stderr
@@ -90,10 +105,23 @@ def test_ctrl_c_while_waiting_exits_130_without_a_traceback(rendered):
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen(16)  # never accepted: connects succeed, no answer ever comes
-        command = [sys.executable, "-m", _package(result), "--write-key", KEY,
-                   "--endpoint", f"http://127.0.0.1:{silent.getsockname()[1]}"]
-        proc = subprocess.Popen(command, cwd=result.path, env=_env(result), text=True,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        command = [
+            sys.executable,
+            "-m",
+            _package(result),
+            "--write-key",
+            KEY,
+            "--endpoint",
+            f"http://127.0.0.1:{silent.getsockname()[1]}",
+        ]
+        proc = subprocess.Popen(
+            command,
+            cwd=result.path,
+            env=_env(result),
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         try:
             assert proc.stdout is not None and proc.stdout.readline().startswith("sending 4 events")
             proc.send_signal(signal.SIGINT)
@@ -121,6 +149,13 @@ def test_the_documented_command_works_when_copied(rendered, doc):
     assert words[:3] == ["python", "-m", package] and "http://127.0.0.1:8765" in words
     with running(integration=result.answers["slug"]) as debugger:
         words = [debugger.url if w == "http://127.0.0.1:8765" else w for w in words]
-        done = subprocess.run([sys.executable, *words[1:]], cwd=result.path, env=env, capture_output=True,
-                              text=True, timeout=60, check=False)
+        done = subprocess.run(
+            [sys.executable, *words[1:]],
+            cwd=result.path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
     assert done.returncode == 0, done.stderr

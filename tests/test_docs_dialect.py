@@ -59,12 +59,17 @@ MKDOCS_ONLY = [
     (re.compile(r"^\s*--8<--"), "snippet"),
 ]
 BRITISH = ["recognise", "organise", "behaviour", "colour", "licence", "catalogue", "analyse"]
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--no-first-run",
+]
 MARKER = "alert("
 HOSTILE = {
     "integration_name": "Acme <script>alert(1)</script> [x](javascript:alert(2))",
     "maintainer": '<img src=x onerror="alert(3)"> {{ site.x }}',
-    "description": "Sends <b onmouseover=alert(4)>mail</b> {% include x.md %} {:onclick=\"alert(5)\"} | *ok*",
+    "description": 'Sends <b onmouseover=alert(4)>mail</b> {% include x.md %} {:onclick="alert(5)"} | *ok*',
 }
 ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
 
@@ -86,10 +91,17 @@ def _build(project: Path, renderer: str) -> Path:
     """Build the preview with ``mkdocs`` or ``zensical``; return the site folder."""
     env = {**ENV, "PYTHONPATH": str(project / "src")}  # the Markdown extension ships in the package
     shutil.rmtree(project / "site", ignore_errors=True)
-    cmd = [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet"] if renderer == "mkdocs" else [
-        sys.executable, "-m", "zensical", "build", "--strict"]
-    done = subprocess.run(cmd, cwd=project, env=env, capture_output=True, text=True, check=False, timeout=300)
-    assert done.returncode == 0, f"{renderer} build failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    cmd = (
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet"]
+        if renderer == "mkdocs"
+        else [sys.executable, "-m", "zensical", "build", "--strict"]
+    )
+    done = subprocess.run(
+        cmd, cwd=project, env=env, capture_output=True, text=True, check=False, timeout=300
+    )
+    assert done.returncode == 0, (
+        f"{renderer} build failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    )
     built = project.parent / f"site-{renderer}"
     shutil.rmtree(built, ignore_errors=True)
     (project / "site").rename(built)
@@ -126,20 +138,27 @@ def _parse(path: Path) -> _Html:
 
 def _article(path: Path) -> str:
     html = path.read_text(encoding="utf-8")
-    return html[html.index("<article"):html.index("</article>")]
+    return html[html.index("<article") : html.index("</article>")]
 
 
 @pytest.fixture(scope="module")
 def projects(tmp_path_factory):
     """One US-only and one EU project, generated once for the module."""
     base = tmp_path_factory.mktemp("dialect")
-    return {name: generate(base / name / "project", load_scenario(name)).path for name in ("us-email", "eu-all-families")}
+    return {
+        name: generate(base / name / "project", load_scenario(name)).path
+        for name in ("us-email", "eu-all-families")
+    }
 
 
 @pytest.fixture(scope="module")
 def sites(projects):
     """(scenario, renderer) -> the built site."""
-    return {(name, renderer): _build(path, renderer) for name, path in projects.items() for renderer in ("mkdocs", "zensical")}
+    return {
+        (name, renderer): _build(path, renderer)
+        for name, path in projects.items()
+        for renderer in ("mkdocs", "zensical")
+    }
 
 
 @pytest.fixture(scope="module")
@@ -220,7 +239,9 @@ def test_exported_page_is_the_project_page_in_segment_docs_dialect(rendered, tmp
 def test_us_only_page_opens_with_the_region_include_and_eu_page_with_an_info_callout(rendered):
     """US only: Segment's region include right after the front matter; EU: an info callout, no include."""
     for name, first_expected in (("us-email", REGION_INCLUDE), ("eu-all-families", '> info ""')):
-        _, body = _page_parts((rendered(name).path / "docs" / "segment-source.md").read_text(encoding="utf-8"))
+        _, body = _page_parts(
+            (rendered(name).path / "docs" / "segment-source.md").read_text(encoding="utf-8")
+        )
         lines = [line for line in body.splitlines() if line and not line.startswith("<!--")]
         assert lines[0] == first_expected
         assert (REGION_INCLUDE in body) is (name == "us-email")
@@ -228,22 +249,32 @@ def test_us_only_page_opens_with_the_region_include_and_eu_page_with_an_info_cal
 
 def test_getting_started_names_the_schema_and_the_intro_follows_segments_template(rendered):
     """The schema-name sentence, the utm link to the website, the maintainer and support contact."""
-    _, body = _page_parts((rendered("us-email").path / "docs" / "segment-source.md").read_text(encoding="utf-8"))
+    _, body = _page_parts(
+        (rendered("us-email").path / "docs" / "segment-source.md").read_text(encoding="utf-8")
+    )
     getting_started = body.split("## Getting started")[1].split("## Stream")[0]
     assert "source name `acme_mail_prod` creates the schema `acme_mail_prod`" in getting_started
     intro = body.split("## Getting started")[0]
-    assert "(https://acme-mail.example/?utm_source=segmentio&utm_medium=docs&utm_campaign=partners){:target=\"_blank\"}" in intro
+    assert (
+        '(https://acme-mail.example/?utm_source=segmentio&utm_medium=docs&utm_campaign=partners){:target="_blank"}'
+        in intro
+    )
     assert "This source is maintained by Acme Mail." in intro
     assert "(mailto:support@acme-mail.example)" in intro
 
 
 def test_answers_with_liquid_or_markup_stay_text_on_segments_site(rendered):
     """`{{`, `{%`, `<` and Markdown specials from an answer are escaped: no Liquid, no HTML, no link."""
-    front, body = _page_parts((rendered("tricky").path / "docs" / "segment-source.md").read_text(encoding="utf-8"))
+    front, body = _page_parts(
+        (rendered("tricky").path / "docs" / "segment-source.md").read_text(encoding="utf-8")
+    )
     assert "{{" not in body and "{%" not in body  # tricky declares EU: no region include either
     assert "&#123;&#123; 7\\*7 &#125;&#125;" in body  # the name's "{{ 7*7 }}", shown as typed
     # The partners' utm string goes into the query, before the website's #fragment.
-    assert "(https://xn--80aa0ab.example/path?q=a:b&utm_source=segmentio&utm_medium=docs&utm_campaign=partners#frag)" in body
+    assert (
+        "(https://xn--80aa0ab.example/path?q=a:b&utm_source=segmentio&utm_medium=docs&utm_campaign=partners#frag)"
+        in body
+    )
     # Jekyll reads no Liquid in front matter: the title keeps the name as typed.
     assert front == {"title": 'Ацме: #1 "Mail" {{ 7*7 }} o\'neil Source'}
 
@@ -257,13 +288,16 @@ def test_preview_renders_the_dialect(sites, renderer):
     """The callouts and the region notice become admonition boxes; the H1 is the page's title."""
     us = sites["us-email", renderer] / "segment-source" / "index.html"
     eu = sites["eu-all-families", renderer] / "segment-source" / "index.html"
-    for path, title, kind in ((us, "Acme Mail Source", "warning"), (eu, "Globex Engage Source", "info")):
+    for path, title, kind in (
+        (us, "Acme Mail Source", "warning"),
+        (eu, "Globex Engage Source", "info"),
+    ):
         article = _article(path)
         assert re.search(r"<h1[^>]*>\s*" + re.escape(title) + r"\s*(<|$)", article), title
         assert "Segment source page" not in article  # the nav label is not the heading
         assert "{%" not in article and "> info" not in article and "&gt; info" not in article
         assert re.search(rf'<div class="admonition {kind}"', article), kind
-        assert 'target="_blank"' in article and '{:target' not in article
+        assert 'target="_blank"' in article and "{:target" not in article
     assert "US workspaces only" in _article(us) and "/docs/guides/regional-segment/" in _article(us)
     eu_box = re.search(r'<div class="admonition info">(.*?)</div>', _article(eu), re.DOTALL)
     assert eu_box and "https://events.eu1.segmentapis.com/v1" in eu_box[1]
@@ -279,7 +313,9 @@ def test_property_names_never_break_in_a_narrow_window(sites, browser, serve, re
         .filter(code => code.getClientRects().length > 1).map(code => code.textContent)"""
     assert page.locator("article table td code").count() > 30
     assert page.evaluate(broken) == []
-    page.evaluate("() => document.querySelectorAll('link[href*=\"preview.css\"]').forEach(link => link.remove())")
+    page.evaluate(
+        "() => document.querySelectorAll('link[href*=\"preview.css\"]').forEach(link => link.remove())"
+    )
     assert page.evaluate(broken), "the test must be able to see a broken name"
     page.context.close()
 
@@ -291,7 +327,10 @@ def _assert_no_live_markup(site: Path) -> None:
     for path in site.rglob("*.html"):
         parsed = _parse(path)
         for tag, attrs in parsed.elements:
-            for key, value in attrs.items():  # text in a title="..." is harmless; handlers and URLs are not
+            for (
+                key,
+                value,
+            ) in attrs.items():  # text in a title="..." is harmless; handlers and URLs are not
                 assert not (key.startswith("on") and MARKER in value), (path, tag, key, value)
                 assert not value.strip().lower().startswith("javascript:"), (path, tag, key, value)
             assert not (tag == "img" and attrs.get("src") == "x"), path
@@ -320,11 +359,16 @@ def test_hostile_answers_reach_the_preview_as_text(tmp_path, browser, serve, ren
         texts[url] = page.locator("article").inner_text()
         assert dialogs == [], url
         page.context.close()
-    assert texts["/"].startswith("Acme <script>alert(1)</script> [x](javascript:alert(2)) source for Segment")
+    assert texts["/"].startswith(
+        "Acme <script>alert(1)</script> [x](javascript:alert(2)) source for Segment"
+    )
     page_text = texts["/segment-source/"]
     assert page_text.startswith("Acme <script>alert(1)</script> [x](javascript:alert(2)) Source")
     assert 'maintained by <img src=x onerror="alert(3)"> {{ site.x }}.' in page_text
-    assert 'Sends <b onmouseover=alert(4)>mail</b> {% include x.md %} {:onclick="alert(5)"} | *ok*' in page_text
+    assert (
+        'Sends <b onmouseover=alert(4)>mail</b> {% include x.md %} {:onclick="alert(5)"} | *ok*'
+        in page_text
+    )
 
 
 def test_check_flags_raw_html_and_mkdocs_syntax_on_the_page(tmp_path, rendered):
@@ -337,8 +381,11 @@ def test_check_flags_raw_html_and_mkdocs_syntax_on_the_page(tmp_path, rendered):
     assert report.item("docs.dialect").status is Status.GREEN
 
     text = page.read_text(encoding="utf-8")
-    text = text.replace("## Stream\n", '## Stream\n\nSee <img src=x onerror="alert(1)"> and `<code>` here.\n\n'
-                        '```html\n<p>in a fence</p>\n```\n\n!!! warning "Heads up"\n    Old style.\n')
+    text = text.replace(
+        "## Stream\n",
+        '## Stream\n\nSee <img src=x onerror="alert(1)"> and `<code>` here.\n\n'
+        '```html\n<p>in a fence</p>\n```\n\n!!! warning "Heads up"\n    Old style.\n',
+    )
     page.write_text(text, encoding="utf-8")
     report = check(project)
     markup, dialect = report.item("docs.markup"), report.item("docs.dialect")
@@ -350,7 +397,10 @@ def test_check_flags_raw_html_and_mkdocs_syntax_on_the_page(tmp_path, rendered):
 
 def test_check_wants_the_region_include_exactly_when_the_source_is_us_only(tmp_path, rendered):
     """US only without the include, or EU with it: `docs.regions` is red, and `docs` puts it right."""
-    for name, edit in (("us-email", (REGION_INCLUDE, "")), ("eu-all-families", ('> info ""', REGION_INCLUDE + '\n\n> info ""'))):
+    for name, edit in (
+        ("us-email", (REGION_INCLUDE, "")),
+        ("eu-all-families", ('> info ""', REGION_INCLUDE + '\n\n> info ""')),
+    ):
         project = tmp_path / name
         shutil.copytree(rendered(name).path, project)
         page = project / "docs" / "segment-source.md"

@@ -34,7 +34,11 @@ def _maintainer(project):
 
 
 def _support_email(project):
-    edit(project / META, 'support_email: "support@acme.example"', 'support_email: "help@acme.example"')
+    edit(
+        project / META,
+        'support_email: "support@acme.example"',
+        'support_email: "help@acme.example"',
+    )
 
 
 def _regions(project):
@@ -101,12 +105,18 @@ def test_name_and_website_lines_follow_the_catalog(project):
 
 def test_a_reworded_sentence_is_kept_and_reported(project, capsys):
     """The partner's own wording is never rewritten; docs says what check will ask for."""
-    edit(project / PAGE, "This source is maintained by Acme Mail.", "Acme Mail's team looks after this source.")
+    edit(
+        project / PAGE,
+        "This source is maintained by Acme Mail.",
+        "Acme Mail's team looks after this source.",
+    )
     _maintainer(project)
     assert main(["docs", str(project)]) == 0
     out = capsys.readouterr().out
     assert "the intro no longer names the catalog's maintainer" in out
-    assert "Acme Mail's team looks after this source." in (project / PAGE).read_text(encoding="utf-8")
+    assert "Acme Mail's team looks after this source." in (project / PAGE).read_text(
+        encoding="utf-8"
+    )
 
 
 def test_a_fresh_page_has_no_fact_to_rewrite(project):

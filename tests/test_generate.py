@@ -16,10 +16,19 @@ from generator._metadata import read
 from .conftest import SCENARIO_NAMES, load_scenario
 
 US_EMAIL_TREE = [
-    ".copier-answers.yml", ".env.example", ".github/workflows/ci.yml", ".gitignore", "README.md",
-    "catalog/logo.svg", "catalog/mark.svg", "catalog/metadata.yml", "docs/index.md", "docs/segment-source.md",
+    ".copier-answers.yml",
+    ".env.example",
+    ".github/workflows/ci.yml",
+    ".gitignore",
+    "README.md",
+    "catalog/logo.svg",
+    "catalog/mark.svg",
+    "catalog/metadata.yml",
+    "docs/index.md",
+    "docs/segment-source.md",
     "docs/stylesheets/preview.css",
-    "mkdocs.yml", "pyproject.toml",
+    "mkdocs.yml",
+    "pyproject.toml",
 ]
 
 
@@ -31,7 +40,9 @@ def test_tree_of_a_us_email_project(rendered):
     files = rendered("us-email").files
     assert [f for f in files if not f.startswith(("src/", "tests/"))] == US_EMAIL_TREE
     package = [f for f in files if f.startswith("src/")]
-    assert "src/acme_mail_source/client.py" in package and "src/acme_mail_source/events.py" in package
+    assert (
+        "src/acme_mail_source/client.py" in package and "src/acme_mail_source/events.py" in package
+    )
     assert "src/acme_mail_source/py.typed" in package
     assert any(f.startswith("tests/test_") for f in files)
     assert not any("__pycache__" in f or f.endswith(".jinja") for f in files)
@@ -52,7 +63,9 @@ def test_catalog_entry_matches_answers(rendered, name):
     expected = _expected(name)
     assert entry["name"] == expected["integration_name"]
     assert entry["description"] == expected["description"]
-    assert dict(entry["regions"]) == {k: _segment.regions()[k]["endpoint"] for k in expected["regions"]}
+    assert dict(entry["regions"]) == {
+        k: _segment.regions()[k]["endpoint"] for k in expected["regions"]
+    }
 
 
 @pytest.mark.parametrize("name", SCENARIO_NAMES)
@@ -62,11 +75,21 @@ def test_docs_page_lists_the_chosen_spec_events_and_region_support(rendered, nam
     front, body = page.split("---\n")[1:3]
     assert YAML(typ="safe").load(front) == {"title": f"{expected['integration_name']} Source"}
     headings = [line for line in body.splitlines() if line.startswith("## ")]
-    assert headings == ["## Getting started", "## Stream", "## Events", "## Event Properties", "## Adding Destinations"]
+    assert headings == [
+        "## Getting started",
+        "## Stream",
+        "## Events",
+        "## Event Properties",
+        "## Adding Destinations",
+    ]
     assert f"maintained by {expected['maintainer']}" in body
     assert f"mailto:{expected['support_email']}" in body
     events_table = body.split("## Events")[1].split("## Event Properties")[0]
-    rows = [line.split("|")[1].strip() for line in events_table.splitlines() if line.startswith("| ") and "---" not in line]
+    rows = [
+        line.split("|")[1].strip()
+        for line in events_table.splitlines()
+        if line.startswith("| ") and "---" not in line
+    ]
     assert rows[1:] == [e.name for e in _segment.spec_events(expected["event_families"])]
     eu = _segment.regions()["eu"]["endpoint"]
     # segment-docs' pages put the region include right after the front matter (the
@@ -80,10 +103,16 @@ def test_docs_page_lists_the_chosen_spec_events_and_region_support(rendered, nam
         assert first == "{% include content/source-region-unsupported.md %}"
 
 
-
 def test_email_page_uses_the_exact_spec_names(rendered):
     page = (rendered("us-email").path / "docs" / "segment-source.md").read_text(encoding="utf-8")
-    for name in ["Email Bounced", "Email Delivered", "Email Link Clicked", "Email Marked as Spam", "Email Opened", "Unsubscribed"]:
+    for name in [
+        "Email Bounced",
+        "Email Delivered",
+        "Email Link Clicked",
+        "Email Marked as Spam",
+        "Email Opened",
+        "Unsubscribed",
+    ]:
         assert f"| {name} |" in page
     assert "`link_url`" in page and "Email Clicked" not in page
 
@@ -107,7 +136,9 @@ def test_project_metadata_files_parse(rendered, name):
     assert _expected(name)["integration_name"] in pyproject["project"]["description"]
     mkdocs = YAML(typ="safe").load((path / "mkdocs.yml").read_text(encoding="utf-8"))
     assert mkdocs["theme"]["name"] == "material"
-    assert {"attr_list", "admonition"} <= {e if isinstance(e, str) else next(iter(e)) for e in mkdocs["markdown_extensions"]}
+    assert {"attr_list", "admonition"} <= {
+        e if isinstance(e, str) else next(iter(e)) for e in mkdocs["markdown_extensions"]
+    }
 
 
 def test_slug_starting_with_a_digit_gets_an_importable_package(rendered):
@@ -118,9 +149,13 @@ def test_slug_starting_with_a_digit_gets_an_importable_package(rendered):
 @pytest.mark.parametrize("name", SCENARIO_NAMES)
 def test_project_is_one_clean_commit(rendered, name):
     path = rendered(name).path
-    log = subprocess.run(["git", "log", "--format=%s"], cwd=path, capture_output=True, text=True, check=True).stdout
+    log = subprocess.run(
+        ["git", "log", "--format=%s"], cwd=path, capture_output=True, text=True, check=True
+    ).stdout
     assert log.count("\n") == 1 and log.startswith("Generate ")
-    status = subprocess.run(["git", "status", "--porcelain"], cwd=path, capture_output=True, text=True, check=True)
+    status = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=path, capture_output=True, text=True, check=True
+    )
     assert status.stdout == ""
 
 

@@ -33,7 +33,9 @@ def test_ruff_format_changes_nothing(rendered, name, tmp_path):
 
 @pytest.mark.parametrize("name", SCENARIO_NAMES)
 def test_ruff_check_is_clean(rendered, name):
-    checked = _run([*RUFF, "check", "--no-cache", "--output-format", "concise", "."], rendered(name).path)
+    checked = _run(
+        [*RUFF, "check", "--no-cache", "--output-format", "concise", "."], rendered(name).path
+    )
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
@@ -44,7 +46,9 @@ def test_project_pins_its_lint_rules(rendered):
 
 
 def test_spec_builders_are_pascal_case_of_every_word(rendered):
-    events = (rendered("us-email").path / "src/acme_mail_source/events.py").read_text(encoding="utf-8")
+    events = (rendered("us-email").path / "src/acme_mail_source/events.py").read_text(
+        encoding="utf-8"
+    )
     assert "class EmailMarkedAsSpam(SpecEvent):" in events
     assert "Spec)." in events and ". (Email Spec)." not in events
 
@@ -56,7 +60,9 @@ def test_a_hostile_name_is_an_exact_python_literal(rendered):
     assigned = {
         node.targets[0].id: ast.literal_eval(node.value)
         for node in ast.parse(spec).body
-        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name) and node.targets[0].id == "INTEGRATION_NAME"
+        if isinstance(node, ast.Assign)
+        and isinstance(node.targets[0], ast.Name)
+        and node.targets[0].id == "INTEGRATION_NAME"
     }
     assert assigned["INTEGRATION_NAME"] == result.answers["integration_name"]
 
@@ -73,6 +79,12 @@ def test_a_long_hostile_name_still_parses_and_passes_ruff(tmp_path):
     checked = _run([*RUFF, "check", "--no-cache", "--output-format", "concise", "."], result.path)
     assert formatted.returncode == 0 and checked.returncode == 0, formatted.stdout + checked.stdout
     probe = f"import wide_name_source.spec as s; print(s.INTEGRATION_NAME == {name!r})"
-    done = subprocess.run([sys.executable, "-c", probe], cwd=result.path / "src", capture_output=True, text=True,
-                          check=False, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=result.path / "src",
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
     assert done.stdout.strip() == "True", done.stderr

@@ -40,8 +40,16 @@ def test_rule_refuses_hidden_and_control_characters(case):
 
 
 def test_refused_name_is_printed_escaped_by_the_cli(tmp_path, capsys):
-    code = main(["new", str(tmp_path / "p"), "--data", "integration_name=Acme \x1b[2J\x1b[31mRed",
-                 "--data-file", str(SCENARIOS / "us-email.yml")])
+    code = main(
+        [
+            "new",
+            str(tmp_path / "p"),
+            "--data",
+            "integration_name=Acme \x1b[2J\x1b[31mRed",
+            "--data-file",
+            str(SCENARIOS / "us-email.yml"),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 1
     assert "\x1b" not in err and "\\x1b[2J" in err
@@ -50,34 +58,60 @@ def test_refused_name_is_printed_escaped_by_the_cli(tmp_path, capsys):
 
 def _python(project: Path, code: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(project / "src"), "PYTHONDONTWRITEBYTECODE": "1"}
-    return subprocess.run([sys.executable, "-c", code], cwd=project, env=env, capture_output=True, text=True, check=False)
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
-@pytest.mark.parametrize("index", range(len(NAMES["rendered"])), ids=[f"name{i}" for i in range(len(NAMES["rendered"]))])
+@pytest.mark.parametrize(
+    "index", range(len(NAMES["rendered"])), ids=[f"name{i}" for i in range(len(NAMES["rendered"]))]
+)
 def test_hostile_name_renders_a_package_that_imports_with_the_name_intact(tmp_path, index):
     name = NAMES["rendered"][index]
     slug = f"hostile-{index}"
     package = f"hostile_{index}_source"
-    project = generate(tmp_path / "p", {**ANSWERS, "integration_name": name, "slug": slug}, git=False).path
+    project = generate(
+        tmp_path / "p", {**ANSWERS, "integration_name": name, "slug": slug}, git=False
+    ).path
 
-    compiled = subprocess.run([sys.executable, "-m", "compileall", "-q", "src", "tests"], cwd=project,
-                              capture_output=True, text=True, check=False)
+    compiled = subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", "src", "tests"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert compiled.returncode == 0, compiled.stdout + compiled.stderr
-    imported = _python(project, f"import json, {package}, {package}.sample; from {package} import spec; "
-                                "print(json.dumps(spec.INTEGRATION_NAME))")
+    imported = _python(
+        project,
+        f"import json, {package}, {package}.sample; from {package} import spec; "
+        "print(json.dumps(spec.INTEGRATION_NAME))",
+    )
     assert imported.returncode == 0, imported.stderr
     assert json.loads(imported.stdout) == name  # and nothing else printed (no injected code ran)
 
     pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
     assert pyproject["project"]["description"] == f"Send {name} events to Segment's HTTP API."
     site_line = (project / "mkdocs.yml").read_text(encoding="utf-8").splitlines()[0]
-    shown = name.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")  # themes print it into HTML
+    shown = (
+        name.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    )  # themes print it into HTML
     assert YAML(typ="safe").load(site_line) == {"site_name": f"{shown} source for Segment"}
 
     # The literal is written as ruff format would write it (the project's own config), so
     # the project stays format-clean whatever the name.
-    formatted = subprocess.run([sys.executable, "-m", "ruff", "format", "--check", "--diff", f"src/{package}/spec.py"],
-                               cwd=project, capture_output=True, text=True, check=False)
+    formatted = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", "--diff", f"src/{package}/spec.py"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert formatted.returncode == 0, formatted.stdout + formatted.stderr
     assert check(project).item("client.syntax").status.value == "green"
 
@@ -130,17 +164,36 @@ def test_answer_file_over_the_size_cap_is_refused_unread(tmp_path, capsys):
 
 def test_alias_bomb_in_a_data_flag_is_refused(tmp_path, capsys):
     bomb = "[" + ", ".join(["&a [x, x, x, x, x, x, x, x, x, x]"] + ["*a"] * 20000) + "]"
-    code = main(["new", str(tmp_path / "p"), "--data", f"categories={bomb}", "--data-file", str(SCENARIOS / "us-email.yml")])
+    code = main(
+        [
+            "new",
+            str(tmp_path / "p"),
+            "--data",
+            f"categories={bomb}",
+            "--data-file",
+            str(SCENARIOS / "us-email.yml"),
+        ]
+    )
     assert code == 1 and "expands to more than" in capsys.readouterr().err
 
 
 # --- destinations: never write through a symlink, never a traceback -------------------------
 
-LINKED = ["catalog", "catalog/metadata.yml", "docs/segment-source.md", ".github/workflows", f"src/{PACKAGE}"]
+LINKED = [
+    "catalog",
+    "catalog/metadata.yml",
+    "docs/segment-source.md",
+    ".github/workflows",
+    f"src/{PACKAGE}",
+]
 
 
 def _snapshot(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.mark.parametrize("linked", LINKED)
@@ -172,14 +225,23 @@ def test_destination_that_is_a_dangling_symlink_is_a_clear_error(tmp_path, capsy
 
 
 def test_destination_under_an_unwritable_parent_is_a_clear_error(capsys):
-    code = main(["new", "/proc/segment-source-test/x", "--data-file", str(SCENARIOS / "us-email.yml")])
+    code = main(
+        ["new", "/proc/segment-source-test/x", "--data-file", str(SCENARIOS / "us-email.yml")]
+    )
     err = capsys.readouterr().err
     assert code == 1 and err.startswith("error: cannot write in `/proc")
 
 
 # --- the template: one way for an answer into Python ------------------------------------------
 
-FREE_TEXT_ANSWERS = ("integration_name", "maintainer", "description", "website", "support_email", "categories")
+FREE_TEXT_ANSWERS = (
+    "integration_name",
+    "maintainer",
+    "description",
+    "website",
+    "support_email",
+    "categories",
+)
 
 
 def test_free_text_answers_reach_python_only_through_py_string():

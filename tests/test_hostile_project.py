@@ -24,12 +24,19 @@ def project(tmp_path, tmp_path_factory):
 
 
 def _set_page(project: Path, page: str) -> None:
-    edit(project / "catalog/metadata.yml", 'page: "docs/segment-source.md"', f"page: {page!r}".replace("'", '"'))
+    edit(
+        project / "catalog/metadata.yml",
+        'page: "docs/segment-source.md"',
+        f"page: {page!r}".replace("'", '"'),
+    )
 
 
 @pytest.mark.parametrize(
     ("page", "says"),
-    [("../../escaped.md", "leads outside the project"), ("/tmp/escaped-absolute.md", "is not a relative path")],
+    [
+        ("../../escaped.md", "leads outside the project"),
+        ("/tmp/escaped-absolute.md", "is not a relative path"),
+    ],
     ids=["dotdot", "absolute"],
 )
 def test_docs_refuses_a_page_path_out_of_the_project(project, capsys, page, says):
@@ -37,7 +44,10 @@ def test_docs_refuses_a_page_path_out_of_the_project(project, capsys, page, says
     code = main(["docs", str(project)])
     err = capsys.readouterr().err
     assert code == 1 and "catalog/metadata.yml docs.page" in err and says in err
-    assert not (project.parent.parent / "escaped.md").exists() and not Path("/tmp/escaped-absolute.md").exists()
+    assert (
+        not (project.parent.parent / "escaped.md").exists()
+        and not Path("/tmp/escaped-absolute.md").exists()
+    )
     item = check(project).item("docs.page")
     assert item.status.value == "red" and says in item.message
 
@@ -63,14 +73,20 @@ def test_docs_export_never_follows_a_symlink_out_of_the_checkout(project, tmp_pa
     checkout, outside = tmp_path / "segment-docs", tmp_path / "outside"
     outside.mkdir()
     (checkout / "src/connections/sources/catalog").mkdir(parents=True)
-    (checkout / "src/connections/sources/catalog/cloud-apps").symlink_to(outside, target_is_directory=True)
+    (checkout / "src/connections/sources/catalog/cloud-apps").symlink_to(
+        outside, target_is_directory=True
+    )
     with pytest.raises(GeneratorError, match=r"the exported page .* leads outside"):
         render_docs(project, export=checkout)
     assert list(outside.iterdir()) == []
 
 
 def test_check_refuses_a_logo_path_out_of_the_project(project):
-    edit(project / "catalog/metadata.yml", 'logo: "catalog/logo.svg"', 'logo: "../../../../etc/hostname.svg"')
+    edit(
+        project / "catalog/metadata.yml",
+        'logo: "catalog/logo.svg"',
+        'logo: "../../../../etc/hostname.svg"',
+    )
     item = check(project).item("logos.logo")
     assert item.status.value == "red" and "leads outside the project" in item.message
 
@@ -84,13 +100,18 @@ def test_check_skips_a_symlink_to_dev_zero_and_a_fifo(project):
     os.mkfifo(project / "docs/segment-source.md")
     report = check(project)
     secrets = report.item("secrets.files")
-    assert secrets.status.value == "yellow" and secrets.details == ("docs/segment-source.md `" + str(
-        project / "docs/segment-source.md") + "` is not a regular file",)
+    assert secrets.status.value == "yellow" and secrets.details == (
+        "docs/segment-source.md `"
+        + str(project / "docs/segment-source.md")
+        + "` is not a regular file",
+    )
     assert report.item("docs.page").status.value == "red"
 
 
 def test_check_reports_a_tracked_file_too_large_to_scan(project):
-    (project / "data.txt").write_text("x = 1\n" * 800_000, encoding="utf-8")  # 4.8 MB, over the 4 MiB cap
+    (project / "data.txt").write_text(
+        "x = 1\n" * 800_000, encoding="utf-8"
+    )  # 4.8 MB, over the 4 MiB cap
     commit(project, "Add a large file")
     item = check(project).item("secrets.files")
     assert item.status.value == "yellow" and "1 file(s) were not scanned" in item.message
@@ -110,7 +131,9 @@ def test_check_does_not_say_ready_for_a_package_that_does_not_compile(project):
 
 @pytest.mark.parametrize("command", ["check", "docs", "update"])
 def test_alias_bomb_in_the_answers_file_is_a_clear_error(project, capsys, command):
-    (project / ".copier-answers.yml").write_bytes((HOSTILE / "answer-files/billion-laughs.yml").read_bytes())
+    (project / ".copier-answers.yml").write_bytes(
+        (HOSTILE / "answer-files/billion-laughs.yml").read_bytes()
+    )
     commit(project, "Tamper with the answers")
     code = main([command, str(project)])
     err = capsys.readouterr().err
@@ -138,4 +161,8 @@ def test_update_refuses_a_tracked_symlink_out_of_the_project(project, tmp_path, 
     commit(project, "Link the client out")
     code = main(["update", str(project)])
     err = capsys.readouterr().err
-    assert code == 1 and f"src/{PACKAGE}/client.py" in err and "lead outside it through symlinks" in err
+    assert (
+        code == 1
+        and f"src/{PACKAGE}/client.py" in err
+        and "lead outside it through symlinks" in err
+    )

@@ -35,11 +35,18 @@ def test_callout_without_title_becomes_a_box_of_its_kind(ext):
     html = render(ext, '> success ""\n> **Good to know**: this page is about the source.\n')
     assert html.startswith('<div class="admonition success">')
     assert "<strong>Good to know</strong>: this page is about the source." in html
-    assert "admonition-title" not in html and "<blockquote>" not in html and "success &quot;" not in html
+    assert (
+        "admonition-title" not in html
+        and "<blockquote>" not in html
+        and "success &quot;" not in html
+    )
 
 
 def test_callout_with_title_and_several_lines(ext):
-    html = render(ext, '> info "A beta source"\n> First line\n>\n> Second paragraph with a [link](https://x.example).\n\nAfter.\n')
+    html = render(
+        ext,
+        '> info "A beta source"\n> First line\n>\n> Second paragraph with a [link](https://x.example).\n\nAfter.\n',
+    )
     assert '<p class="admonition-title">A beta source</p>' in html
     assert "<p>First line</p>" in html and '<a href="https://x.example">link</a>' in html
     assert html.rstrip().endswith("<p>After.</p>")
@@ -52,7 +59,10 @@ def test_error_callout_uses_the_danger_style_and_a_plain_quote_stays_a_quote(ext
 
 def test_region_include_shows_the_us_only_notice(ext):
     html = render(ext, "{% include content/source-region-unsupported.md %}\n\nText.\n")
-    assert '<div class="admonition warning"><p class="admonition-title">Supported in US workspaces only</p>' in html
+    assert (
+        '<div class="admonition warning"><p class="admonition-title">Supported in US workspaces only</p>'
+        in html
+    )
     assert '<a href="/docs/guides/regional-segment/">Regional Segment</a>' in html
     assert "{%" not in html
 
@@ -63,7 +73,9 @@ def test_other_includes_are_named_not_shown_as_liquid(ext):
 
 
 def test_raw_blocks_keep_liquid_text_and_lose_their_tags(ext):
-    html = render(ext, "Write {% raw %}{{ user.name }} and {% include x.md %}{% endraw %} as they are.\n")
+    html = render(
+        ext, "Write {% raw %}{{ user.name }} and {% include x.md %}{% endraw %} as they are.\n"
+    )
     assert html == "<p>Write {{ user.name }} and {% include x.md %} as they are.</p>"
 
 

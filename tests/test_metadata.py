@@ -24,13 +24,22 @@ def test_catalog_entry_round_trips_in_yaml_1_1_and_1_2(name, reader):
     assert entry["website"] == answers["website"]
     assert entry["support_email"] == answers["support_email"]
     assert entry["maintainer"] == answers["maintainer"]
-    assert [entry["categories"]["primary"], entry["categories"]["secondary"]][: len(answers["categories"])] == answers["categories"]
+    assert [entry["categories"]["primary"], entry["categories"]["secondary"]][
+        : len(answers["categories"])
+    ] == answers["categories"]
     assert list(entry["regions"]) == answers["regions"]
     assert entry["regions"]["us"] == "https://api.segment.io/v1"
     assert entry["event_families"] == answers["event_families"]
-    assert entry["test_account"] == {"username": PLACEHOLDER, "password": PLACEHOLDER, "notes": PLACEHOLDER}
+    assert entry["test_account"] == {
+        "username": PLACEHOLDER,
+        "password": PLACEHOLDER,
+        "notes": PLACEHOLDER,
+    }
     # The Public Beta Checklist's docs links: Segment's page is known from the slug.
-    assert entry["docs"]["segment_docs_url"] == f"https://segment.com/docs/connections/sources/catalog/cloud-apps/{answers['slug']}/"
+    assert (
+        entry["docs"]["segment_docs_url"]
+        == f"https://segment.com/docs/connections/sources/catalog/cloud-apps/{answers['slug']}/"
+    )
     assert entry["docs"]["partner_docs_url"] == entry["docs"]["catalog_url"] == PLACEHOLDER
 
 

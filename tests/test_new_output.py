@@ -14,12 +14,16 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _git(cwd, *args):
-    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        ["git", *args], cwd=cwd, capture_output=True, text=True, check=True
+    ).stdout
 
 
 def _readme_new_command() -> list[str]:
     """The README's first command, the `segment-source new ...` part, as argv after the program name."""
-    block = re.search(r"```sh\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.DOTALL)
+    block = re.search(
+        r"```sh\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.DOTALL
+    )
     assert block is not None
     first = block[1].splitlines()[0].split("#")[0]
     new = next(part for part in first.split("&&") if "segment-source new" in part)
@@ -36,7 +40,17 @@ def _clone_like(tmp_path: Path) -> Path:
         shutil.copyfile(ROOT / name, clone / name)
     _git(clone, "init", "--quiet")
     _git(clone, "add", "--all")
-    _git(clone, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "--quiet", "-m", "clone")
+    _git(
+        clone,
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@example.com",
+        "commit",
+        "--quiet",
+        "-m",
+        "clone",
+    )
     return clone
 
 
@@ -59,9 +73,15 @@ def test_the_readme_command_in_a_clone_leaves_the_clone_clean(tmp_path, capsys, 
 def test_a_project_inside_another_work_tree_gets_a_note(tmp_path, capsys, monkeypatch):
     clone = _clone_like(tmp_path)
     monkeypatch.chdir(clone)
-    assert main(["new", "--data-file", "examples/acme-mail.yml", "--defaults", "--no-git", "sub/mail"]) == 0
+    assert (
+        main(["new", "--data-file", "examples/acme-mail.yml", "--defaults", "--no-git", "sub/mail"])
+        == 0
+    )
     out = capsys.readouterr().out
-    assert f"inside the git work tree {clone.resolve()}" in out and "add /sub/mail/ to that repository's .gitignore" in out
+    assert (
+        f"inside the git work tree {clone.resolve()}" in out
+        and "add /sub/mail/ to that repository's .gitignore" in out
+    )
     assert f"cd {shlex.quote(str((clone / 'sub' / 'mail').resolve()))}" in out
 
 

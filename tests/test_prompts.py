@@ -47,8 +47,14 @@ def test_prompts_ask_validate_live_and_generate(tmp_path):
     """Bad answers are refused in place with the rule's whole message, never cut at 80 columns."""
     dest = tmp_path / "acme"
     env = {**os.environ, "TERM": "xterm", "COLUMNS": str(COLUMNS), "LINES": str(LINES)}
-    child = pexpect.spawn(sys.executable, ["-m", "generator", "new", str(dest)], env=env,
-                          encoding="utf-8", timeout=30, dimensions=(LINES, COLUMNS))
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "generator", "new", str(dest)],
+        env=env,
+        encoding="utf-8",
+        timeout=30,
+        dimensions=(LINES, COLUMNS),
+    )
     terminal = Terminal()
     child.logfile_read = terminal
     try:
@@ -59,7 +65,9 @@ def test_prompts_ask_validate_live_and_generate(tmp_path):
         child.expect("lowercase-kebab")
         child.expect(pexpect.TIMEOUT, timeout=1)  # let the prompt finish drawing
         shown = terminal.text()
-        assert len(_rule_message(_rules.slug, "Acme Mail")) > COLUMNS  # the case that used to be cut
+        assert (
+            len(_rule_message(_rules.slug, "Acme Mail")) > COLUMNS
+        )  # the case that used to be cut
         assert _rule_message(_rules.slug, "Acme Mail") in shown
         assert "suggested from the name" in shown and "segment-source new suggests one" not in shown
         child.send(BACKSPACE * len("Acme Mail") + "acme-mail" + ENTER)
@@ -104,11 +112,22 @@ def test_family_default_follows_the_primary_category(tmp_path):
 
     dest = tmp_path / "talk"
     env = {**os.environ, "TERM": "xterm", "COLUMNS": "200", "LINES": "50"}
-    child = pexpect.spawn(sys.executable, ["-m", "generator", "new", str(dest)], env=env,
-                          encoding="utf-8", timeout=30, dimensions=(50, 200))
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "generator", "new", str(dest)],
+        env=env,
+        encoding="utf-8",
+        timeout=30,
+        dimensions=(50, 200),
+    )
     try:
-        for prompt, keys in [("Integration name", "Talkbox" + ENTER), ("Slug", ENTER), ("Region support", ENTER),
-                             ("Catalog description", "Chat for teams." + ENTER), ("Website", "https://talk.example" + ENTER)]:
+        for prompt, keys in [
+            ("Integration name", "Talkbox" + ENTER),
+            ("Slug", ENTER),
+            ("Region support", ENTER),
+            ("Catalog description", "Chat for teams." + ENTER),
+            ("Website", "https://talk.example" + ENTER),
+        ]:
             child.expect(prompt)
             child.send(keys)
         child.expect("Primary catalog category")

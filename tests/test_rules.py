@@ -83,7 +83,11 @@ def test_slug_suggestion_follows_python_slugify():
 
 @pytest.mark.parametrize(
     "url",
-    ["https://acme.example:8443/a/b?q=a:b&r=1#frag", "https://xn--80aa0ab.example/path%20with%20spaces", "https://acme.example/~user/"],
+    [
+        "https://acme.example:8443/a/b?q=a:b&r=1#frag",
+        "https://xn--80aa0ab.example/path%20with%20spaces",
+        "https://acme.example/~user/",
+    ],
 )
 def test_website_accepts_plain_urls(url):
     assert RULES["website"](url) == url
@@ -121,7 +125,15 @@ def test_a_trailing_newline_does_not_slip_past_an_anchored_rule(field):
         RULES[field](value)
 
 
-@pytest.mark.parametrize(("value", "says"), [("a\x1b[2Jb", "U+001B"), ("a\rb", "a line break"), ("a\u202eb", "U+202E"), ("a\x00b", "U+0000")])
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ("a\x1b[2Jb", "U+001B"),
+        ("a\rb", "a line break"),
+        ("a\u202eb", "U+202E"),
+        ("a\x00b", "U+0000"),
+    ],
+)
 def test_description_keeps_paragraphs_but_refuses_control_characters(value, says):
     with pytest.raises(AnswerError) as caught:
         RULES["description"](value)

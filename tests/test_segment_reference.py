@@ -20,10 +20,21 @@ import pytest
 from generator import _segment
 
 REFERENCE_DIR = Path(__file__).parent / "reference"
-REFERENCE: dict[str, Any] = json.loads((REFERENCE_DIR / "segment-docs.json").read_text(encoding="utf-8"))
+REFERENCE: dict[str, Any] = json.loads(
+    (REFERENCE_DIR / "segment-docs.json").read_text(encoding="utf-8")
+)
 # Categories cloud-app sources carry that a partner source cannot choose: Segment's own
 # internal and library types, not a kind of tool.
-NOT_OFFERED = {"INTERNAL", "Object Destination", "Custom", "Mobile", "Server", "Website", "Warehouse", "Ott"}
+NOT_OFFERED = {
+    "INTERNAL",
+    "Object Destination",
+    "Custom",
+    "Mobile",
+    "Server",
+    "Website",
+    "Warehouse",
+    "Ott",
+}
 
 
 def _records(node: Any) -> list[dict[str, Any]]:
@@ -56,7 +67,9 @@ def _offered_by_segment() -> set[str]:
         key = name.lower()
         if key not in best or counts[name] > counts[best[key]]:
             best[key] = name
-    assert set(best.values()) <= set(names), "a cloud-app category is missing from source_categories.yml"
+    assert set(best.values()) <= set(names), (
+        "a cloud-app category is missing from source_categories.yml"
+    )
     return set(best.values())
 
 
@@ -91,8 +104,13 @@ def test_family_agrees_with_its_spec_page(key):
     for name, event in want.items():
         ours = have[name]
         assert ours["properties"] == {p: _type(t) for p, t in event["properties"].items()}, name
-        assert (ours.get("context") or {}) == {p: _type(t) for p, t in (event.get("context") or {}).items()}, name
-        items = {a: {p: _type(t) for p, t in fields.items()} for a, fields in (event.get("items") or {}).items()}
+        assert (ours.get("context") or {}) == {
+            p: _type(t) for p, t in (event.get("context") or {}).items()
+        }, name
+        items = {
+            a: {p: _type(t) for p, t in fields.items()}
+            for a, fields in (event.get("items") or {}).items()
+        }
         assert (ours.get("items") or {}) == items, name
     assert left_out <= set(record["events"]), "not_included names an event the Spec page lacks"
     described = set(family["properties"])
@@ -108,9 +126,16 @@ def test_every_type_and_context_field_has_a_python_form():
         for event in family["events"]:
             assert set(event["properties"].values()) <= set(python_types), event["name"]
             assert set(event.get("context") or {}) <= set(context_fields), event["name"]
-            builder_fields = [*event["properties"], *(context_fields[c]["field"] for c in event.get("context") or {})]
-            assert len(builder_fields) == len(set(builder_fields)), f"{event['name']}: a context field shadows a property"
-            assert not {"extra", "context_paths", "spec_name", "properties", "context"} & set(builder_fields), event["name"]
+            builder_fields = [
+                *event["properties"],
+                *(context_fields[c]["field"] for c in event.get("context") or {}),
+            ]
+            assert len(builder_fields) == len(set(builder_fields)), (
+                f"{event['name']}: a context field shadows a property"
+            )
+            assert not {"extra", "context_paths", "spec_name", "properties", "context"} & set(
+                builder_fields
+            ), event["name"]
 
 
 def test_hosts_agree_with_segment():

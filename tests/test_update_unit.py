@@ -15,12 +15,17 @@ from .update_support import env
 
 
 def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, env=env(), capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        ["git", *args], cwd=cwd, env=env(), capture_output=True, text=True, check=True
+    ).stdout
 
 
 def heads(bundle: Path) -> dict[str, str]:
     listed = git(bundle.parent, "bundle", "list-heads", str(bundle))
-    return {ref.removeprefix("refs/tags/"): sha for sha, ref in (line.split() for line in listed.splitlines())}
+    return {
+        ref.removeprefix("refs/tags/"): sha
+        for sha, ref in (line.split() for line in listed.splitlines())
+    }
 
 
 @pytest.fixture
@@ -51,13 +56,20 @@ def test_bundle_tags_releases_by_version_and_is_deterministic(source: Path, tmp_
     assert heads(tmp_path / "a.bundle") == heads(tmp_path / "b.bundle")
     clone = tmp_path / "clone"
     git(tmp_path, "clone", "--quiet", "--branch", "v0.10.0", str(tmp_path / "a.bundle"), str(clone))
-    assert sorted(p.name for p in clone.iterdir() if p.name != ".git") == ["copier.yml", "docs_templates", "template"]
+    assert sorted(p.name for p in clone.iterdir() if p.name != ".git") == [
+        "copier.yml",
+        "docs_templates",
+        "template",
+    ]
     assert (clone / "template" / "README.md.jinja").read_text(encoding="utf-8") == "v1\n"
     assert git(clone, "log", "--format=%an <%ae> %P").strip() == (
-        "segment-source-generator <template@segment-source-generator.invalid>")  # no parent
+        "segment-source-generator <template@segment-source-generator.invalid>"
+    )  # no parent
 
 
-def test_bundle_adds_the_working_tree_as_the_dev_version_without_junk(source: Path, tmp_path: Path) -> None:
+def test_bundle_adds_the_working_tree_as_the_dev_version_without_junk(
+    source: Path, tmp_path: Path
+) -> None:
     clean = _bundle.build_bundle(source, "0.9.0", tmp_path / "clean.bundle")
     assert clean == ["v0.9.0", "v0.10.0"]
     (source / "template" / "README.md.jinja").write_text("work in progress\n", encoding="utf-8")
@@ -66,8 +78,18 @@ def test_bundle_adds_the_working_tree_as_the_dev_version_without_junk(source: Pa
     tags = _bundle.build_bundle(source, "0.10.1.dev1+gabc", tmp_path / "dev.bundle")
     assert tags == ["v0.9.0", "v0.10.0", "v0.10.1.dev1+gabc"]
     clone = tmp_path / "clone"
-    git(tmp_path, "clone", "--quiet", "--branch", "v0.10.1.dev1+gabc", str(tmp_path / "dev.bundle"), str(clone))
-    assert (clone / "template" / "README.md.jinja").read_text(encoding="utf-8") == "work in progress\n"
+    git(
+        tmp_path,
+        "clone",
+        "--quiet",
+        "--branch",
+        "v0.10.1.dev1+gabc",
+        str(tmp_path / "dev.bundle"),
+        str(clone),
+    )
+    assert (clone / "template" / "README.md.jinja").read_text(
+        encoding="utf-8"
+    ) == "work in progress\n"
     assert not (clone / "template" / "__pycache__").exists()
     # The release tags are unaffected by the working tree.
     assert heads(tmp_path / "dev.bundle")["v0.10.0"] == heads(tmp_path / "clean.bundle")["v0.10.0"]
@@ -85,7 +107,9 @@ def test_bundle_from_a_plain_source_tree(source: Path, tmp_path: Path) -> None:
 
 def test_migrations_apply_once_and_only_across_their_version() -> None:
     table = _migrations.MIGRATIONS
-    assert [m.version for m in _migrations.pending(Version("0.1.0"), Version("0.2.0"), table)] == ["0.2.0"]
+    assert [m.version for m in _migrations.pending(Version("0.1.0"), Version("0.2.0"), table)] == [
+        "0.2.0"
+    ]
     assert _migrations.pending(Version("0.2.0"), Version("0.3.0"), table) == []
     pending = _migrations.pending(Version("0.1.0"), Version("0.3.0"), table)
     moved = _migrations.renamed({"maintainer": "Acme Inc."}, pending, ["maintainer_company"])
@@ -97,16 +121,32 @@ def test_migrations_apply_once_and_only_across_their_version() -> None:
 
 def test_exports_are_sorted_and_include_update() -> None:
     # Sorted the way ruff's RUF022 sorts (isort-style: CONSTANTS, then Classes, then the rest).
-    assert generator.__all__ == sorted(generator.__all__, key=lambda n: (not n.isupper(), not n[:1].isupper(), n))
-    assert {"update", "check_update", "UpdateResult", "UpdateCheck", "UpdateError", "TEMPLATE_URL"} <= set(generator.__all__)
+    assert generator.__all__ == sorted(
+        generator.__all__, key=lambda n: (not n.isupper(), not n[:1].isupper(), n)
+    )
+    assert {
+        "update",
+        "check_update",
+        "UpdateResult",
+        "UpdateCheck",
+        "UpdateError",
+        "TEMPLATE_URL",
+    } <= set(generator.__all__)
 
 
 def test_generate_from_a_checkout_records_the_url_and_version_tag(tmp_path: Path) -> None:
     """Without a built bundle, one is made from the checkout; the answers never hold a local path."""
-    result = generator.generate(tmp_path / "acme", {
-        "integration_name": "Acme Mail", "description": "d", "website": "https://acme.example",
-        "categories": ["Email Marketing"], "support_email": "s@acme.example",
-    }, git=False)
+    result = generator.generate(
+        tmp_path / "acme",
+        {
+            "integration_name": "Acme Mail",
+            "description": "d",
+            "website": "https://acme.example",
+            "categories": ["Email Marketing"],
+            "support_email": "s@acme.example",
+        },
+        git=False,
+    )
     text = (result.path / ".copier-answers.yml").read_text(encoding="utf-8")
     assert f"_src_path: {generator.TEMPLATE_URL}\n" in text
     assert f"_commit: v{generator.__version__}\n" in text
@@ -114,14 +154,29 @@ def test_generate_from_a_checkout_records_the_url_and_version_tag(tmp_path: Path
 
 def test_declared_file_renames_follow_chains_and_wildcards() -> None:
     table = [
-        _migrations.Migration("0.2.0", "delivery tests renamed", renamed_files={"tests/test_delivery.py": "tests/test_send.py"}),
-        _migrations.Migration("0.3.0", "again", renamed_files={"tests/test_send.py": "tests/test_sending.py",
-                                                               "src/*/delivery.py": "src/*/sending.py"}),
+        _migrations.Migration(
+            "0.2.0",
+            "delivery tests renamed",
+            renamed_files={"tests/test_delivery.py": "tests/test_send.py"},
+        ),
+        _migrations.Migration(
+            "0.3.0",
+            "again",
+            renamed_files={
+                "tests/test_send.py": "tests/test_sending.py",
+                "src/*/delivery.py": "src/*/sending.py",
+            },
+        ),
     ]
     declared = _migrations.renamed_files(table)
-    assert declared == {"tests/test_delivery.py": "tests/test_sending.py", "tests/test_send.py": "tests/test_sending.py",
-                        "src/*/delivery.py": "src/*/sending.py"}
-    assert _carry._declared_target("src/acme_mail/delivery.py", declared) == "src/acme_mail/sending.py"
+    assert declared == {
+        "tests/test_delivery.py": "tests/test_sending.py",
+        "tests/test_send.py": "tests/test_sending.py",
+        "src/*/delivery.py": "src/*/sending.py",
+    }
+    assert (
+        _carry._declared_target("src/acme_mail/delivery.py", declared) == "src/acme_mail/sending.py"
+    )
     assert _carry._declared_target("src/a/b/delivery.py", declared) is None  # `*` is one segment
     assert _migrations.renamed_files(_migrations.pending(Version("0.1.0"), Version("0.3.0"))) == {}
 
@@ -135,7 +190,9 @@ def updated(tmp_path: Path) -> tuple[Path, str]:
     project = tmp_path / "project"
     (project / "src" / "acme").mkdir(parents=True)
     git(tmp_path, "init", "--quiet", "--initial-branch=main", str(project))
-    (project / "src" / "acme" / "delivery.py").write_text(BASE.replace("line 2\n", "line 2 USER\n"), encoding="utf-8")
+    (project / "src" / "acme" / "delivery.py").write_text(
+        BASE.replace("line 2\n", "line 2 USER\n"), encoding="utf-8"
+    )
     (project / "notes.md").write_text(BASE.replace("line 9\n", "line 9 USER\n"), encoding="utf-8")
     (project / "untouched.md").write_text(BASE, encoding="utf-8")
     (project / "mine.txt").write_text("the user's own file\n", encoding="utf-8")
@@ -146,10 +203,16 @@ def updated(tmp_path: Path) -> tuple[Path, str]:
         (project / name).unlink()
     # The new template: delivery.py much extended under a new name (too different to match);
     # notes.md moved with line 9 changed, clashing with the user's edit.
-    rewritten = "# rewritten\n" + BASE.replace("line 5\n", "line 5 NEW\n") + "".join(f"extra {n}\n" for n in range(25))
+    rewritten = (
+        "# rewritten\n"
+        + BASE.replace("line 5\n", "line 5 NEW\n")
+        + "".join(f"extra {n}\n" for n in range(25))
+    )
     (project / "src" / "acme" / "sending.py").write_text(rewritten, encoding="utf-8")
     (project / "docs").mkdir()
-    (project / "docs" / "notes.md").write_text(BASE.replace("line 9\n", "line 9 TEMPLATE\n"), encoding="utf-8")
+    (project / "docs" / "notes.md").write_text(
+        BASE.replace("line 9\n", "line 9 TEMPLATE\n"), encoding="utf-8"
+    )
     return project, head
 
 
@@ -158,8 +221,14 @@ def test_carry_over_declared_rename_clash_and_kept_files(updated: tuple[Path, st
     tracked = _carry.head_files(project, head)
     gone = _carry.vanished(project, tracked)
     assert gone == ["mine.txt", "notes.md", "src/acme/delivery.py", "untouched.md"]
-    old = {"src/acme/delivery.py": BASE.encode(), "notes.md": BASE.encode(), "untouched.md": BASE.encode()}
-    carried = _carry.carry_over(project, head, tracked, gone, old, {"src/*/delivery.py": "src/*/sending.py"})
+    old = {
+        "src/acme/delivery.py": BASE.encode(),
+        "notes.md": BASE.encode(),
+        "untouched.md": BASE.encode(),
+    }
+    carried = _carry.carry_over(
+        project, head, tracked, gone, old, {"src/*/delivery.py": "src/*/sending.py"}
+    )
     assert [(c.path, c.new_path, c.clean) for c in carried] == [
         ("mine.txt", None, False),  # not the template's: always kept
         ("notes.md", "docs/notes.md", False),  # found by content; both changed line 9
@@ -168,10 +237,22 @@ def test_carry_over_declared_rename_clash_and_kept_files(updated: tuple[Path, st
     assert (project / "mine.txt").read_text(encoding="utf-8") == "the user's own file\n"
     assert not (project / "untouched.md").exists()  # unedited: the template's deletion stands
     notes = (project / "docs" / "notes.md").read_text(encoding="utf-8")
-    assert "<<<<<<< before updating\nline 9 USER\n=======\nline 9 TEMPLATE\n>>>>>>> after updating\n" in notes
+    assert (
+        "<<<<<<< before updating\nline 9 USER\n=======\nline 9 TEMPLATE\n>>>>>>> after updating\n"
+        in notes
+    )
     sending = (project / "src" / "acme" / "sending.py").read_text(encoding="utf-8")
     assert "line 2 USER" in sending and "line 5 NEW" in sending and "extra 24" in sending
     status = git(project, "status", "--porcelain").splitlines()
-    assert {"AU mine.txt", "UU docs/notes.md", "UU src/acme/sending.py", "D  notes.md",
-            "D  src/acme/delivery.py", " D untouched.md"} == set(status)
-    assert "renamed src/acme/delivery.py to it (declared in segment-source's migrations)" in carried[2].describe()
+    assert {
+        "AU mine.txt",
+        "UU docs/notes.md",
+        "UU src/acme/sending.py",
+        "D  notes.md",
+        "D  src/acme/delivery.py",
+        " D untouched.md",
+    } == set(status)
+    assert (
+        "renamed src/acme/delivery.py to it (declared in segment-source's migrations)"
+        in carried[2].describe()
+    )

@@ -27,8 +27,12 @@ def _python(env: Path) -> str:
 
 
 def _import(python: str, module: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([python, "-c", f"import {module}; print({module}.WHERE)"],
-                          capture_output=True, text=True, check=False)
+    return subprocess.run(
+        [python, "-c", f"import {module}; print({module}.WHERE)"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def test_child_of_a_venv_sees_that_venvs_packages_and_its_own_first(tmp_path):
@@ -41,7 +45,11 @@ def test_child_of_a_venv_sees_that_venvs_packages_and_its_own_first(tmp_path):
     child = tmp_path / "child"
     made = subprocess.run(
         [_python(parent), "-c", f"from tests.venvs import make_venv; make_venv({str(child)!r})"],
-        cwd=ROOT, capture_output=True, text=True, check=False)
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert made.returncode == 0, made.stderr
     (_purelib(child) / "probe_both.py").write_text("WHERE = 'child'\n", encoding="utf-8")
 
@@ -55,5 +63,7 @@ def test_child_of_this_run_imports_what_the_tests_need(tmp_path):
     """The packages the e2e and update tests rely on in their child venvs are importable there."""
     bin_dir = make_venv(tmp_path / "child")
     code = "import copier, mkdocs, ruamel.yaml, hatchling, pytest; print('ok')"
-    done = subprocess.run([str(bin_dir / "python"), "-c", code], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [str(bin_dir / "python"), "-c", code], capture_output=True, text=True, check=False
+    )
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr

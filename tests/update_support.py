@@ -30,8 +30,10 @@ from .venvs import make_venv
 REPO = Path(__file__).resolve().parent.parent
 VERSIONS = ("0.1.0", "0.2.0", "0.3.0")
 IDENTITY = {
-    "GIT_AUTHOR_NAME": "Test User", "GIT_AUTHOR_EMAIL": "test@example.invalid",
-    "GIT_COMMITTER_NAME": "Test User", "GIT_COMMITTER_EMAIL": "test@example.invalid",
+    "GIT_AUTHOR_NAME": "Test User",
+    "GIT_AUTHOR_EMAIL": "test@example.invalid",
+    "GIT_COMMITTER_NAME": "Test User",
+    "GIT_COMMITTER_EMAIL": "test@example.invalid",
 }
 ANSWERS = {
     "integration_name": "Acme Mail",
@@ -61,15 +63,34 @@ def env(**extra: str) -> dict[str, str]:
     """The test environment: a fixed git identity, no network for git, no user GIT_CONFIG_*."""
     base = {k: v for k, v in os.environ.items() if not k.startswith("GIT_CONFIG_")}
     # Only local transports: a template fetch that escaped the bundle redirect fails loudly.
-    return {**base, **IDENTITY, "GIT_ALLOW_PROTOCOL": "file", "https_proxy": "http://127.0.0.1:9", **extra}
+    return {
+        **base,
+        **IDENTITY,
+        "GIT_ALLOW_PROTOCOL": "file",
+        "https_proxy": "http://127.0.0.1:9",
+        **extra,
+    }
 
 
-def run(*cmd: str, cwd: Path | None = None, check: bool = True, extra_env: dict[str, str] | None = None,
-        ) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(cmd, cwd=cwd, env=env(**(extra_env or {})), stdin=subprocess.DEVNULL,
-                          capture_output=True, text=True, check=False)
+def run(
+    *cmd: str,
+    cwd: Path | None = None,
+    check: bool = True,
+    extra_env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        cmd,
+        cwd=cwd,
+        env=env(**(extra_env or {})),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if check and done.returncode != 0:
-        raise AssertionError(f"{cmd} exited {done.returncode}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}")
+        raise AssertionError(
+            f"{cmd} exited {done.returncode}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}"
+        )
     return done
 
 
@@ -105,24 +126,37 @@ def _v2(repo: Path) -> None:
     (repo / "template/CONTRIBUTING.md.jinja").write_text(CONTRIBUTING, encoding="utf-8")
     (repo / "template/SUPPORT.md.jinja").write_text(
         "# Getting help with the {{ integration_name }} source\n\nWrite to {{ support_email }}.\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     # The answer rename that generator/_migrations.py migrates. The templates keep reading
     # `maintainer`, now a computed alias of the new question (never asked, never saved), so
     # the rename does not depend on how each template spells its uses of the answer.
     _edit(repo / "copier.yml", r"^maintainer:", "maintainer_company:")
     with (repo / "copier.yml").open("a", encoding="utf-8") as stream:
-        stream.write('\nmaintainer:\n  type: str\n  when: false\n  default: "{{ maintainer_company }}"\n')
-    _edit(repo / "generator/_rules.py", r'^    "maintainer": maintainer,', '    "maintainer_company": maintainer,')
+        stream.write(
+            '\nmaintainer:\n  type: str\n  when: false\n  default: "{{ maintainer_company }}"\n'
+        )
+    _edit(
+        repo / "generator/_rules.py",
+        r'^    "maintainer": maintainer,',
+        '    "maintainer_company": maintainer,',
+    )
     for path in (repo / "generator").rglob("*.py"):
         text = path.read_text(encoding="utf-8")
-        path.write_text(text.replace('answers["maintainer"]', 'answers["maintainer_company"]'), encoding="utf-8")
+        path.write_text(
+            text.replace('answers["maintainer"]', 'answers["maintainer_company"]'), encoding="utf-8"
+        )
 
 
 def _v3(repo: Path) -> None:
     _mark_first_line(repo / "template/README.md.jinja", " (template v3)")
     with (repo / "copier.yml").open("a", encoding="utf-8") as stream:
         stream.write("\nsupport_url:\n  type: str\n  help: Support page (https://...)\n")
-    _edit(repo / "generator/_rules.py", r"^RULES: (.*)= \{\n", 'RULES: \\1= {\n    "support_url": website,\n')
+    _edit(
+        repo / "generator/_rules.py",
+        r"^RULES: (.*)= \{\n",
+        'RULES: \\1= {\n    "support_url": website,\n',
+    )
     # A rename that also changes the file (found by content), and a deletion.
     git(repo, "mv", "template/CONTRIBUTING.md.jinja", "template/.github/CONTRIBUTING.md.jinja")
     with (repo / "template/.github/CONTRIBUTING.md.jinja").open("a", encoding="utf-8") as stream:
@@ -145,12 +179,31 @@ def build_releases(root: Path) -> dict[str, Release]:
             git(repo, "commit", "--quiet", "-m", f"Template changes of v{version}")
         git(repo, "tag", f"v{version}")
         dist = root / f"dist-{version}"
-        run(sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist), str(repo))
+        run(
+            sys.executable,
+            "-m",
+            "build",
+            "--wheel",
+            "--no-isolation",
+            "--outdir",
+            str(dist),
+            str(repo),
+        )
         (wheel,) = dist.glob("*.whl")
         target = root / f"venv-{version}"
         make_venv(target)
-        run(sys.executable, "-m", "pip", "--python", str(target / "bin" / "python"), "install", "--quiet",
-            "--no-deps", "--no-index", str(wheel))
+        run(
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(target / "bin" / "python"),
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-index",
+            str(wheel),
+        )
         releases[version] = Release(version, wheel, target)
     return releases
 

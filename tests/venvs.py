@@ -37,7 +37,9 @@ def make_venv(target: Path | str, *, with_pip: bool = False) -> Path:
     """
     target = Path(target)
     venv.EnvBuilder(with_pip=with_pip, clear=True).create(target)
-    purelib = Path(sysconfig.get_path("purelib", vars={"base": str(target), "platbase": str(target)}))
+    purelib = Path(
+        sysconfig.get_path("purelib", vars={"base": str(target), "platbase": str(target)})
+    )
     lines = [f"import site; site.addsitedir({d!r})" for d in running_site_dirs()]
     (purelib / "_inherit_test_env.pth").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return target / ("Scripts" if sys.platform == "win32" else "bin")

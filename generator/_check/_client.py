@@ -49,18 +49,30 @@ def _syntax(project: Project) -> Item:
         except (OSError, ValueError, RecursionError, MemoryError, GeneratorError) as exc:
             broken.append(f"{name}: {printable(str(exc)).splitlines()[0]}")
     if broken:
-        return red("client.syntax", f"{len(broken)} module(s) of the package do not compile, so importing it fails",
-                   "fix the syntax errors below (or restore the files from git), then run the tests", broken)
+        return red(
+            "client.syntax",
+            f"{len(broken)} module(s) of the package do not compile, so importing it fails",
+            "fix the syntax errors below (or restore the files from git), then run the tests",
+            broken,
+        )
     return green("client.syntax", f"the package's {len(project.source_files())} modules compile")
 
 
 def _integration(project: Project, texts: dict[str, str]) -> Item:
     slug = project.slug
     for name, text in texts.items():
-        if _INTEGRATION_KEY_RE.search(text) and ("INTEGRATION_SLUG" in text or f'"{slug}"' in text or f"'{slug}'" in text):
-            return green("client.integration", f"{name} sets context.integration with the slug (spec.INTEGRATION_SLUG)")
-    return red("client.integration", "no module of the package sets context.integration to the slug",
-               'set context["integration"] = {"name": spec.INTEGRATION_SLUG, "version": __version__} on every call')
+        if _INTEGRATION_KEY_RE.search(text) and (
+            "INTEGRATION_SLUG" in text or f'"{slug}"' in text or f"'{slug}'" in text
+        ):
+            return green(
+                "client.integration",
+                f"{name} sets context.integration with the slug (spec.INTEGRATION_SLUG)",
+            )
+    return red(
+        "client.integration",
+        "no module of the package sets context.integration to the slug",
+        'set context["integration"] = {"name": spec.INTEGRATION_SLUG, "version": __version__} on every call',
+    )
 
 
 # base64 of "<write key>:": the colon is what Segment's docs ask for (an empty password).
@@ -71,12 +83,21 @@ def _auth(texts: dict[str, str]) -> Item:
     # The header, the "Basic " value and the encoding may live in different modules
     # (client, keys, transport): each must be somewhere in the package.
     header = [name for name, text in texts.items() if _AUTH_HEADER_RE.search(text)]
-    basic = [name for name, text in texts.items() if _BASIC_RE.search(text) and _ENCODE_WITH_COLON_RE.search(text)]
+    basic = [
+        name
+        for name, text in texts.items()
+        if _BASIC_RE.search(text) and _ENCODE_WITH_COLON_RE.search(text)
+    ]
     if header and basic:
         where = ", ".join(dict.fromkeys(basic + header))
-        return green("client.auth", f"sends the write key as `Authorization: Basic <base64(key:)>` ({where})")
-    return red("client.auth", "no module of the package sends an `Authorization: Basic` header made from `<write key>:`",
-               "send `Authorization: Basic ` + base64(write_key + ':') on every request; Segment rejects track calls without it")
+        return green(
+            "client.auth", f"sends the write key as `Authorization: Basic <base64(key:)>` ({where})"
+        )
+    return red(
+        "client.auth",
+        "no module of the package sends an `Authorization: Basic` header made from `<write key>:`",
+        "send `Authorization: Basic ` + base64(write_key + ':') on every request; Segment rejects track calls without it",
+    )
 
 
 def _regions(project: Project, texts: dict[str, str]) -> Item:
@@ -86,17 +107,42 @@ def _regions(project: Project, texts: dict[str, str]) -> Item:
     known = _segment.regions()
     problems: list[tuple[Status, str, str]] = []
     if not isinstance(endpoints, dict):
-        problems.append((Status.RED, "spec.py has no REGION_ENDPOINTS mapping", "restore spec.py (copier update)"))
+        problems.append(
+            (
+                Status.RED,
+                "spec.py has no REGION_ENDPOINTS mapping",
+                "restore spec.py (copier update)",
+            )
+        )
         endpoints = {}
     for key in project.regions:
         if endpoints.get(key) != known[key]["endpoint"]:
-            problems.append((Status.RED, f"spec.py REGION_ENDPOINTS[{key!r}] is {endpoints.get(key)!r}, Segment's is {known[key]['endpoint']!r}",
-                             f"set it to {known[key]['endpoint']!r}"))
+            problems.append(
+                (
+                    Status.RED,
+                    f"spec.py REGION_ENDPOINTS[{key!r}] is {endpoints.get(key)!r}, Segment's is {known[key]['endpoint']!r}",
+                    f"set it to {known[key]['endpoint']!r}",
+                )
+            )
     if not isinstance(supported, tuple | list) or list(supported) != project.regions:
-        problems.append((Status.RED, f"spec.py SUPPORTED_REGIONS is {supported!r}, the catalog declares {project.regions!r}",
-                         "declare the same regions in catalog/metadata.yml and spec.py"))
-    if not any("REGION_ENDPOINTS" in text or any(known[k]["endpoint"] in text for k in project.regions) for text in texts.values()):
-        problems.append((Status.RED, "no module of the package uses spec.REGION_ENDPOINTS", "post to spec.REGION_ENDPOINTS[region] + '/batch'"))
+        problems.append(
+            (
+                Status.RED,
+                f"spec.py SUPPORTED_REGIONS is {supported!r}, the catalog declares {project.regions!r}",
+                "declare the same regions in catalog/metadata.yml and spec.py",
+            )
+        )
+    if not any(
+        "REGION_ENDPOINTS" in text or any(known[k]["endpoint"] in text for k in project.regions)
+        for text in texts.values()
+    ):
+        problems.append(
+            (
+                Status.RED,
+                "no module of the package uses spec.REGION_ENDPOINTS",
+                "post to spec.REGION_ENDPOINTS[region] + '/batch'",
+            )
+        )
     listed = ", ".join(f"{key} {known[key]['host']}" for key in project.regions)
     return worst("client.regions", problems, f"knows the hosts of the declared regions: {listed}")
 
@@ -104,6 +150,12 @@ def _regions(project: Project, texts: dict[str, str]) -> Item:
 def check(project: Project) -> list[Item]:
     """``client.syntax``, ``client.integration``, ``client.auth`` and ``client.regions``."""
     if project.package_dir is None:
-        return [red("client.package", "no src/<package>/spec.py: the client package is missing", "restore src/ from git or with copier update")]
+        return [
+            red(
+                "client.package",
+                "no src/<package>/spec.py: the client package is missing",
+                "restore src/ from git or with copier update",
+            )
+        ]
     texts = _texts(project)
     return [_syntax(project), _integration(project, texts), _auth(texts), _regions(project, texts)]

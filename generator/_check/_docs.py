@@ -26,12 +26,12 @@ def _front_matter_end(text: str) -> int:
 
 def _sections(text: str) -> dict[str, str]:
     """``''`` (the intro) and each H2 heading -> the text under it."""
-    body = text[_front_matter_end(text):]
+    body = text[_front_matter_end(text) :]
     matches = list(_HEADING_RE.finditer(body))
     sections = {"": body[: matches[0].start()] if matches else body}
     for i, match in enumerate(matches):
         end = matches[i + 1].start() if i + 1 < len(matches) else len(body)
-        sections.setdefault(match[1], body[match.end():end])
+        sections.setdefault(match[1], body[match.end() : end])
     return sections
 
 
@@ -51,24 +51,49 @@ def _structure(project: Project, page: str, rendered: str) -> Item:
     problems: list[tuple[Status, str, str]] = []
     missing = [h for h in expected if h not in found]
     if missing:
-        problems.append((Status.RED, "missing " + ", ".join(f"`## {h}`" for h in missing),
-                         "add the section(s) back (Segment's source page template has them, in this order: "
-                         + ", ".join(expected) + ")"))
+        problems.append(
+            (
+                Status.RED,
+                "missing " + ", ".join(f"`## {h}`" for h in missing),
+                "add the section(s) back (Segment's source page template has them, in this order: "
+                + ", ".join(expected)
+                + ")",
+            )
+        )
     present = [h for h in headings if h in expected]
     if not missing and present != expected:
-        problems.append((Status.YELLOW, "sections out of Segment's order: " + ", ".join(present),
-                         "order them: " + ", ".join(expected)))
+        problems.append(
+            (
+                Status.YELLOW,
+                "sections out of Segment's order: " + ", ".join(present),
+                "order them: " + ", ".join(expected),
+            )
+        )
     intro = found[""]
     maintainer = str(project.meta("maintainer", "maintainer") or "")
     email = str(project.meta("support_email", "support_email") or "")
     # The page writes answers escaped (docs_templates/markdown.jinja): look for that form.
     if maintainer and markdown_text(maintainer) not in intro:
-        problems.append((Status.RED, f"the intro does not name the maintainer `{maintainer}`",
-                         f"say in the intro: {maintained_by(markdown_text(maintainer))}"))
+        problems.append(
+            (
+                Status.RED,
+                f"the intro does not name the maintainer `{maintainer}`",
+                f"say in the intro: {maintained_by(markdown_text(maintainer))}",
+            )
+        )
     if email and f"mailto:{markdown_url(email)}" not in intro:
-        problems.append((Status.RED, f"the intro has no support contact (mailto:{email})",
-                         f"link the support email in the intro: [contact the support team](mailto:{email})"))
-    return worst("docs.sections", problems, "intro with maintainer and support contact, then " + ", ".join(expected))
+        problems.append(
+            (
+                Status.RED,
+                f"the intro has no support contact (mailto:{email})",
+                f"link the support email in the intro: [contact the support team](mailto:{email})",
+            )
+        )
+    return worst(
+        "docs.sections",
+        problems,
+        "intro with maintainer and support contact, then " + ", ".join(expected),
+    )
 
 
 def _regions(project: Project, page: str, rendered: str) -> Item:
@@ -77,24 +102,45 @@ def _regions(project: Project, page: str, rendered: str) -> Item:
     supported = "eu" in project.regions
     mentioned = eu_host in page
     if supported and not mentioned:
-        return red("docs.regions", f"the catalog declares EU, but the page has no EU section (no `{eu['endpoint']}`)",
-                   "run `segment-source docs` to restore the regions notice, or tell EU workspaces which endpoint to choose")
+        return red(
+            "docs.regions",
+            f"the catalog declares EU, but the page has no EU section (no `{eu['endpoint']}`)",
+            "run `segment-source docs` to restore the regions notice, or tell EU workspaces which endpoint to choose",
+        )
     if not supported and mentioned:
-        return red("docs.regions", "the page mentions the EU endpoint, but the catalog declares US only",
-                   "run `segment-source docs`, or declare `regions.eu` once the source sends to the EU endpoint")
+        return red(
+            "docs.regions",
+            "the page mentions the EU endpoint, but the catalog declares US only",
+            "run `segment-source docs`, or declare `regions.eu` once the source sends to the EU endpoint",
+        )
     # segment-docs tells EU workspaces a source is US-only with this include, and only then.
     included = _REGION_INCLUDE in page
     if not supported and not included:
-        return red("docs.regions", "the catalog declares US only, but the page lacks segment-docs' US-only notice",
-                   f"run `segment-source docs`, or put `{_REGION_INCLUDE}` right after the front matter")
+        return red(
+            "docs.regions",
+            "the catalog declares US only, but the page lacks segment-docs' US-only notice",
+            f"run `segment-source docs`, or put `{_REGION_INCLUDE}` right after the front matter",
+        )
     if supported and included:
-        return red("docs.regions", "the catalog declares EU, but the page says the source is US-only",
-                   f"run `segment-source docs`, or remove `{_REGION_INCLUDE}`")
+        return red(
+            "docs.regions",
+            "the catalog declares EU, but the page says the source is US-only",
+            f"run `segment-source docs`, or remove `{_REGION_INCLUDE}`",
+        )
     ours, fresh = generated_regions(page).get("regions"), generated_regions(rendered).get("regions")
     if ours is not None and fresh is not None and ours != fresh:
-        return yellow("docs.regions", "the regions notice differs from the catalog's regions", _FIX_TABLES,
-                      unified_diff(ours, fresh, "page", "rendered").splitlines())
-    return green("docs.regions", "EU section present (EU supported)" if supported else "US-only notice, no EU section (US only)")
+        return yellow(
+            "docs.regions",
+            "the regions notice differs from the catalog's regions",
+            _FIX_TABLES,
+            unified_diff(ours, fresh, "page", "rendered").splitlines(),
+        )
+    return green(
+        "docs.regions",
+        "EU section present (EU supported)"
+        if supported
+        else "US-only notice, no EU section (US only)",
+    )
 
 
 def _events(project: Project, page: str, rendered: str) -> Item:
@@ -110,20 +156,45 @@ def _events(project: Project, page: str, rendered: str) -> Item:
         # Inside the markers when the page has them: rows the partner adds outside stay theirs.
         have = _table(our_regions[name]) if name in our_regions else _table(ours.get(heading, ""))
         if have != want:
-            problems.append((Status.RED, f"the {heading} table differs from the catalog and the Spec", _FIX_TABLES))
-            details += unified_diff("\n".join(have) + "\n", "\n".join(want) + "\n", f"{heading} (page)", f"{heading} (rendered)").splitlines()
+            problems.append(
+                (
+                    Status.RED,
+                    f"the {heading} table differs from the catalog and the Spec",
+                    _FIX_TABLES,
+                )
+            )
+            details += unified_diff(
+                "\n".join(have) + "\n",
+                "\n".join(want) + "\n",
+                f"{heading} (page)",
+                f"{heading} (rendered)",
+            ).splitlines()
     documented = set(_first_cells(_table(ours.get("Events", ""))))
     naming = _segment.naming()
     spec_names = [e.name for e in _segment.spec_events()]
-    undocumented = sorted({
-        d.name for d in _code.event_definitions(project)
-        if markdown_text(d.name) not in documented and naming.spec_name_for(d.name, spec_names, _segment.lookalikes()) is None
-    })
+    undocumented = sorted(
+        {
+            d.name
+            for d in _code.event_definitions(project)
+            if markdown_text(d.name) not in documented
+            and naming.spec_name_for(d.name, spec_names, _segment.lookalikes()) is None
+        }
+    )
     if undocumented:
-        problems.append((Status.YELLOW, "the source sends events the page does not list: " + ", ".join(undocumented),
-                         "document them in a second table under `## Events`, outside the generated one's markers"))
+        problems.append(
+            (
+                Status.YELLOW,
+                "the source sends events the page does not list: " + ", ".join(undocumented),
+                "document them in a second table under `## Events`, outside the generated one's markers",
+            )
+        )
     count = len(_first_cells(_table(fresh.get("Events", ""))))
-    return worst("docs.events", problems, f"Events ({count}) and Event Properties tables match the catalog", details)
+    return worst(
+        "docs.events",
+        problems,
+        f"Events ({count}) and Event Properties tables match the catalog",
+        details,
+    )
 
 
 def _shown(findings: list[_dialect.Finding]) -> list[str]:
@@ -135,9 +206,12 @@ def _markup(page: str) -> Item:
     found = _dialect.raw_html(page)
     if found:
         tags = ", ".join(sorted({f.what for f in found}))
-        return red("docs.markup", f"raw HTML on the page ({tags}), which Segment's site would render as it is",
-                   "write it in Markdown, or escape `<` as `&lt;`; `segment-source docs` escapes the generated parts",
-                   _shown(found))
+        return red(
+            "docs.markup",
+            f"raw HTML on the page ({tags}), which Segment's site would render as it is",
+            "write it in Markdown, or escape `<` as `&lt;`; `segment-source docs` escapes the generated parts",
+            _shown(found),
+        )
     return green("docs.markup", "no raw HTML")
 
 
@@ -146,13 +220,23 @@ def _dialect_item(page: str) -> Item:
     found = _dialect.mkdocs_only(page)
     blocks = [f for f in found if "heading" not in f.what]
     if blocks:
-        return red("docs.dialect", f"mkdocs-only syntax that Segment's site shows as plain text ({len(blocks)} line(s))",
-                   'use segment-docs\' callouts instead: `> info ""` (or `warning`, `success`) on one line, '
-                   "then the text on lines starting with `> `", _shown(found))
+        return red(
+            "docs.dialect",
+            f"mkdocs-only syntax that Segment's site shows as plain text ({len(blocks)} line(s))",
+            'use segment-docs\' callouts instead: `> info ""` (or `warning`, `success`) on one line, '
+            "then the text on lines starting with `> `",
+            _shown(found),
+        )
     if found:
-        return yellow("docs.dialect", "attribute lists on headings, which segment-docs' pages do not use",
-                      "remove the `{...}` after the heading text", _shown(found))
-    return green("docs.dialect", "segment-docs' dialect (callouts, Liquid include), no mkdocs-only syntax")
+        return yellow(
+            "docs.dialect",
+            "attribute lists on headings, which segment-docs' pages do not use",
+            "remove the `{...}` after the heading text",
+            _shown(found),
+        )
+    return green(
+        "docs.dialect", "segment-docs' dialect (callouts, Liquid include), no mkdocs-only syntax"
+    )
 
 
 def check(project: Project) -> list[Item]:
@@ -161,13 +245,17 @@ def check(project: Project) -> list[Item]:
         path = project.docs_page
         shown = path.relative_to(project.root).as_posix()
         if not path.is_file():
-            return [red("docs.page", f"{shown} is missing", "run `segment-source docs` to write it")]
+            return [
+                red("docs.page", f"{shown} is missing", "run `segment-source docs` to write it")
+            ]
         page = _paths.read_text(path, "the docs page")
     except GeneratorError as exc:  # a page path out of the project, a FIFO, a huge file
         return [red("docs.page", exc.message, exc.hint)]
     rendered = render_page(project)
     return [
-        green("docs.page", f"{shown} (goes to segment-docs as index.md of cloud-apps/{project.slug})"),
+        green(
+            "docs.page", f"{shown} (goes to segment-docs as index.md of cloud-apps/{project.slug})"
+        ),
         _structure(project, page, rendered),
         _regions(project, page, rendered),
         _events(project, page, rendered),

@@ -61,7 +61,10 @@ def _load(project: Project, key: str) -> tuple[Path, ET.Element | str]:
 def check(project: Project) -> list[Item]:
     """``logos.logo`` (an SVG) and ``logos.mark`` (a square SVG)."""
     items = []
-    for key, what in (("logo", "the company name, horizontal lockup preferred"), ("mark", "square, without the company name")):
+    for key, what in (
+        ("logo", "the company name, horizontal lockup preferred"),
+        ("mark", "square, without the company name"),
+    ):
         path, loaded = _load(project, key)
         item_id = f"logos.{key}"
         fix = f"give {path.relative_to(project.root).as_posix() if path.is_relative_to(project.root) else path} as an SVG: {what}"
@@ -72,14 +75,31 @@ def check(project: Project) -> list[Item]:
         shown = f"{size[0]:g}x{size[1]:g}" if size else "no size"
         if key == "mark":
             if size is None:
-                items.append(red(item_id, "the mark has no width/height or viewBox, so it cannot be told square", fix))
+                items.append(
+                    red(
+                        item_id,
+                        "the mark has no width/height or viewBox, so it cannot be told square",
+                        fix,
+                    )
+                )
                 continue
             if abs(size[0] - size[1]) > 1e-6:
-                items.append(red(item_id, f"the mark is {shown}, not square", "make the mark square (equal width and height, or a square viewBox)"))
+                items.append(
+                    red(
+                        item_id,
+                        f"the mark is {shown}, not square",
+                        "make the mark square (equal width and height, or a square viewBox)",
+                    )
+                )
                 continue
         if PLACEHOLDER_MARK in _paths.read_text(path, path.name):
-            items.append(yellow(item_id, f"{path.name} is still the generated placeholder ({shown})",
-                                f"replace {path.name} with your own SVG: {what}"))
+            items.append(
+                yellow(
+                    item_id,
+                    f"{path.name} is still the generated placeholder ({shown})",
+                    f"replace {path.name} with your own SVG: {what}",
+                )
+            )
             continue
         items.append(green(item_id, f"{path.name}: SVG, {shown}"))
     return items

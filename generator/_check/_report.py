@@ -33,7 +33,13 @@ class Item:
     details: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "status": self.status.value, "message": self.message, "fix": self.fix, "details": list(self.details)}
+        return {
+            "id": self.id,
+            "status": self.status.value,
+            "message": self.message,
+            "fix": self.fix,
+            "details": list(self.details),
+        }
 
 
 def green(item_id: str, message: str) -> Item:
@@ -48,7 +54,9 @@ def red(item_id: str, message: str, fix: str, details: Iterable[str] = ()) -> It
     return Item(item_id, Status.RED, message, fix, tuple(details))
 
 
-def worst(item_id: str, found: list[tuple[Status, str, str]], ok_message: str, details: Iterable[str] = ()) -> Item:
+def worst(
+    item_id: str, found: list[tuple[Status, str, str]], ok_message: str, details: Iterable[str] = ()
+) -> Item:
     """Fold several findings of one item into one line: the worst status, every message."""
     if not found:
         return green(item_id, ok_message)
@@ -85,7 +93,12 @@ class Report:
         raise KeyError(item_id)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"project": str(self.project), "ok": self.ok, "counts": self.counts(), "items": [i.as_dict() for i in self.items]}
+        return {
+            "project": str(self.project),
+            "ok": self.ok,
+            "counts": self.counts(),
+            "items": [i.as_dict() for i in self.items],
+        }
 
     def to_json(self) -> str:
         return json.dumps(self.as_dict(), indent=2, ensure_ascii=False)
@@ -100,8 +113,14 @@ class Report:
                 lines.append(f"{pad}fix: {item.fix}")
             lines.extend(f"{pad}{detail}" for detail in item.details)
         counts = self.counts()
-        verdict = "nothing red: ready to submit" if self.ok else "red items: Segment's review would reject this"
+        verdict = (
+            "nothing red: ready to submit"
+            if self.ok
+            else "red items: Segment's review would reject this"
+        )
         if self.ok and counts["yellow"]:
             verdict += " (the reviewers will ask about the yellow ones)"
-        lines.append(f"{len(self.items)} items: {counts['green']} green, {counts['yellow']} yellow, {counts['red']} red; {verdict}")
+        lines.append(
+            f"{len(self.items)} items: {counts['green']} green, {counts['yellow']} yellow, {counts['red']} red; {verdict}"
+        )
         return "\n".join(lines)

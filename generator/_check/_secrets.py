@@ -31,7 +31,20 @@ _ASSIGNED_RE = re.compile(
 )
 _BASIC_RE = re.compile(r"Basic\s+(?P<value>[A-Za-z0-9+/]{20,}={0,2})")
 _MAX_LINE = 64 * 1024  # a key sits on a line of code, not in a minified blob
-_FAKE_WORDS = ("test", "example", "fake", "dummy", "sample", "placeholder", "change", "your", "xxxx", "redacted", "secret", "key")
+_FAKE_WORDS = (
+    "test",
+    "example",
+    "fake",
+    "dummy",
+    "sample",
+    "placeholder",
+    "change",
+    "your",
+    "xxxx",
+    "redacted",
+    "secret",
+    "key",
+)
 
 
 def looks_real(value: str) -> bool:
@@ -74,7 +87,14 @@ class Leak:
 
 
 def _git(project: Project, *args: str) -> str | None:
-    done = subprocess.run(["git", *args], cwd=project.root, capture_output=True, text=True, errors="replace", check=False)
+    done = subprocess.run(
+        ["git", *args],
+        cwd=project.root,
+        capture_output=True,
+        text=True,
+        errors="replace",
+        check=False,
+    )
     return done.stdout if done.returncode == 0 else None
 
 
@@ -116,8 +136,15 @@ def _lines(stream: IO[bytes]) -> Iterator[str]:
 def _large_blob_paths(project: Project) -> list[str]:
     """Paths of every blob over the read cap in any commit (sizes read, never the blobs)."""
     objects = _git(project, "rev-list", "--objects", "--all") or ""
-    done = subprocess.run(["git", "cat-file", "--batch-check=%(objecttype) %(objectsize) %(rest)"], cwd=project.root,
-                          input=objects, capture_output=True, text=True, errors="replace", check=False)
+    done = subprocess.run(
+        ["git", "cat-file", "--batch-check=%(objecttype) %(objectsize) %(rest)"],
+        cwd=project.root,
+        input=objects,
+        capture_output=True,
+        text=True,
+        errors="replace",
+        check=False,
+    )
     large = set()
     for line in done.stdout.splitlines():
         kind, size, name = [*line.split(" ", 2), "", ""][:3]
@@ -137,9 +164,22 @@ def _history(project: Project) -> list[Leak]:
     # Paths that ever held a blob over the read cap are left out, as _tracked skips them on
     # disk: git would load each whole blob just to call it binary.
     excluded = [f":(exclude,literal){name}" for name in _large_blob_paths(project)]
-    args = ["git", "log", "--all", "-p", "--no-color", "--no-ext-diff", "-U0", "--format=commit %h",
-            "--", ".", *excluded]
-    with subprocess.Popen(args, cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as git:
+    args = [
+        "git",
+        "log",
+        "--all",
+        "-p",
+        "--no-color",
+        "--no-ext-diff",
+        "-U0",
+        "--format=commit %h",
+        "--",
+        ".",
+        *excluded,
+    ]
+    with subprocess.Popen(
+        args, cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    ) as git:
         assert git.stdout is not None
         for line in _lines(git.stdout):
             if line.startswith("commit "):
@@ -148,16 +188,29 @@ def _history(project: Project) -> list[Leak]:
                 path = line[6:] if line.startswith("+++ b/") else line[4:]
             elif line.startswith("+"):
                 for key in keys_in(line[1:]):
-                    leaks.setdefault(key, Leak(f"commit {commit} {path}", key))  # the first commit found
+                    leaks.setdefault(
+                        key, Leak(f"commit {commit} {path}", key)
+                    )  # the first commit found
     return list(leaks.values())
 
 
-def _files_item(leaks: list[Leak], unscanned: list[str], where: str, fix: str, scanned: str) -> Item:
+def _files_item(
+    leaks: list[Leak], unscanned: list[str], where: str, fix: str, scanned: str
+) -> Item:
     if leaks:
-        return red("secrets.files", f"write key(s) in {len(leaks)} {where}", fix, [leak.shown() for leak in leaks])
+        return red(
+            "secrets.files",
+            f"write key(s) in {len(leaks)} {where}",
+            fix,
+            [leak.shown() for leak in leaks],
+        )
     if unscanned:
-        return yellow("secrets.files", f"no write key found, but {len(unscanned)} file(s) were not scanned",
-                      "look into them by hand, or remove them from the project", unscanned)
+        return yellow(
+            "secrets.files",
+            f"no write key found, but {len(unscanned)} file(s) were not scanned",
+            "look into them by hand, or remove them from the project",
+            unscanned,
+        )
     return green("secrets.files", scanned)
 
 
@@ -165,22 +218,49 @@ def check(project: Project) -> list[Item]:
     """``secrets.files`` (tracked files) and ``secrets.history`` (every commit)."""
     rotate = "rotate the key now (Segment > the source > Settings > API Keys): it is public to everyone with the repository"
     if not (project.root / ".git").exists() or _git(project, "rev-parse", "--git-dir") is None:
-        on_disk = [p.relative_to(project.root).as_posix() for p in project.root.rglob("*")
-                   if p.is_file() and not {".git", ".venv", "__pycache__", "site"} & set(p.relative_to(project.root).parts)]
+        on_disk = [
+            p.relative_to(project.root).as_posix()
+            for p in project.root.rglob("*")
+            if p.is_file()
+            and not {".git", ".venv", "__pycache__", "site"}
+            & set(p.relative_to(project.root).parts)
+        ]
         leaks, unscanned = _tracked(project, on_disk)
-        first = _files_item(leaks, unscanned, "place(s)", f"{rotate}; read it from SEGMENT_WRITE_KEY instead",
-                            "no write key in the project's files")
-        return [first, yellow("secrets.history", "not a git repository, so there is no history to check",
-                              "put the project under git (`git init`) before publishing it")]
+        first = _files_item(
+            leaks,
+            unscanned,
+            "place(s)",
+            f"{rotate}; read it from SEGMENT_WRITE_KEY instead",
+            "no write key in the project's files",
+        )
+        return [
+            first,
+            yellow(
+                "secrets.history",
+                "not a git repository, so there is no history to check",
+                "put the project under git (`git init`) before publishing it",
+            ),
+        ]
     files = [f for f in (_git(project, "ls-files", "-z") or "").split("\0") if f]
     leaks, unscanned = _tracked(project, files)
-    items = [_files_item(leaks, unscanned, "tracked place(s)", f"{rotate}; read it from SEGMENT_WRITE_KEY and keep it in the ignored .env",
-                         f"no write key in the {len(files)} tracked files")]
+    items = [
+        _files_item(
+            leaks,
+            unscanned,
+            "tracked place(s)",
+            f"{rotate}; read it from SEGMENT_WRITE_KEY and keep it in the ignored .env",
+            f"no write key in the {len(files)} tracked files",
+        )
+    ]
     history = _history(project)
     items.append(
-        red("secrets.history", f"write key(s) in the git history ({len(history)})",
+        red(
+            "secrets.history",
+            f"write key(s) in the git history ({len(history)})",
             f"{rotate}; removing the line later does not remove it from history (rewrite it with git filter-repo before pushing)",
-            [leak.shown() for leak in history])
-        if history else green("secrets.history", "no write key in any commit")
+            [leak.shown() for leak in history],
+        )
+        if history
+        else green("secrets.history", "no write key in any commit")
     )
     return items

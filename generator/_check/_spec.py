@@ -18,20 +18,37 @@ def _names(project: Project, definitions: list[_code.EventDefinition]) -> Item:
         for problem in _segment.naming_problems(definition.name):
             if lookalike is not None:
                 # Segment rejects a source that sends a look-alike of a Spec event.
-                problems.append((Status.RED, f"{definition.where}: {problem}", f"name it exactly {lookalike!r}, as the Spec does"))
+                problems.append(
+                    (
+                        Status.RED,
+                        f"{definition.where}: {problem}",
+                        f"name it exactly {lookalike!r}, as the Spec does",
+                    )
+                )
             elif problem in advice:
                 # It may be another action; only the partner knows, so it is a question.
-                problems.append((Status.YELLOW, f"{definition.where}: {problem}",
-                                 f"if it is the same action, name it exactly {similar!r}; otherwise keep it"))
+                problems.append(
+                    (
+                        Status.YELLOW,
+                        f"{definition.where}: {problem}",
+                        f"if it is the same action, name it exactly {similar!r}; otherwise keep it",
+                    )
+                )
             else:
                 # Other casing is allowed when the platform needs it; the reviewers ask why.
-                problems.append((Status.YELLOW, f"{definition.where}: {problem}", "use Proper Case event names"))
+                problems.append(
+                    (Status.YELLOW, f"{definition.where}: {problem}", "use Proper Case event names")
+                )
         problems += [
             (Status.YELLOW, f"{definition.where}: {problem}", "use snake_case property names")
             for problem in _segment.naming_problems(None, definition.properties)
         ]
     count = len({d.name for d in definitions})
-    return worst("spec.names", problems, f"{count} event names are the Spec's own or Proper Case; properties are snake_case")
+    return worst(
+        "spec.names",
+        problems,
+        f"{count} event names are the Spec's own or Proper Case; properties are snake_case",
+    )
 
 
 def _coverage(project: Project, definitions: list[_code.EventDefinition]) -> Item:
@@ -41,20 +58,42 @@ def _coverage(project: Project, definitions: list[_code.EventDefinition]) -> Ite
     problems: list[tuple[Status, str, str]] = []
     missing = [e.name for e in declared if e.name not in built]
     if missing:
-        problems.append((Status.YELLOW, "no builder in events.py for " + ", ".join(missing) + " (the docs page lists them)",
-                         "add the builders (regenerate with copier update), or drop the family from event_families"))
-    others = {e.name: e.family for e in _segment.spec_events() if e.family not in project.event_families}
+        problems.append(
+            (
+                Status.YELLOW,
+                "no builder in events.py for " + ", ".join(missing) + " (the docs page lists them)",
+                "add the builders (regenerate with copier update), or drop the family from event_families",
+            )
+        )
+    others = {
+        e.name: e.family for e in _segment.spec_events() if e.family not in project.event_families
+    }
     undeclared = sorted({others[name] for name in built if name in others})
     if undeclared:
-        problems.append((Status.YELLOW, "events.py builds events of families the catalog does not declare: " + ", ".join(undeclared),
-                         "add them to event_families in catalog/metadata.yml, then run `segment-source docs`"))
-    return worst("spec.coverage", problems, f"events.py builds every event of {', '.join(project.event_families) or 'no family'}")
+        problems.append(
+            (
+                Status.YELLOW,
+                "events.py builds events of families the catalog does not declare: "
+                + ", ".join(undeclared),
+                "add them to event_families in catalog/metadata.yml, then run `segment-source docs`",
+            )
+        )
+    return worst(
+        "spec.coverage",
+        problems,
+        f"events.py builds every event of {', '.join(project.event_families) or 'no family'}",
+    )
 
 
 def check(project: Project) -> list[Item]:
     """``spec.names`` and ``spec.coverage``."""
     if project.package_dir is None or not (project.package_dir / "events.py").is_file():
-        return [red("spec.names", "src/<package>/events.py is missing, so no event can be checked",
-                    "restore events.py (copier update, or git checkout)")]
+        return [
+            red(
+                "spec.names",
+                "src/<package>/events.py is missing, so no event can be checked",
+                "restore events.py (copier update, or git checkout)",
+            )
+        ]
     definitions = _code.event_definitions(project)
     return [_names(project, definitions), _coverage(project, definitions)]

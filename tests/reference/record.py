@@ -53,7 +53,9 @@ class Docs:
         self.read_on = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
 
     def _git(self, *args: str) -> str:
-        return subprocess.run(["git", "-C", str(self.repo), *args], check=True, capture_output=True, text=True).stdout
+        return subprocess.run(
+            ["git", "-C", str(self.repo), *args], check=True, capture_output=True, text=True
+        ).stdout
 
     def read(self, path: str) -> str:
         return self._git("show", f"{self.commit}:{path}")
@@ -64,12 +66,20 @@ class Docs:
 
 def _cells(line: str) -> list[str]:
     # Split a Markdown table row on pipes that are not escaped (`String \| Object`).
-    parts = re.split(r"(?<!\\)\|", line.strip().strip("|") if line.strip().startswith("|") else line.strip())
+    parts = re.split(
+        r"(?<!\\)\|", line.strip().strip("|") if line.strip().startswith("|") else line.strip()
+    )
     return [p.strip() for p in parts]
 
 
 def _type(cell: str) -> str:
-    text = cell.replace("\\|", "|").replace("\\{", "{").replace("\\}", "}").replace("\\<", "<").replace("`", "")
+    text = (
+        cell.replace("\\|", "|")
+        .replace("\\{", "{")
+        .replace("\\}", "}")
+        .replace("\\<", "<")
+        .replace("`", "")
+    )
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -145,7 +155,12 @@ def spec_video(text: str) -> dict[str, Any]:
             name = found.group(1)
             props: dict[str, Any] = {}
             for cells in rows:
-                names, kinds = _names(cells[0]), [_type(k) for k in cells[1].split(", ")] if "," in cells[0] else [_type(cells[1])]
+                names, kinds = (
+                    _names(cells[0]),
+                    [_type(k) for k in cells[1].split(", ")]
+                    if "," in cells[0]
+                    else [_type(cells[1])],
+                )
                 only = re.search(r"For \[?([A-Za-z ]+?)\]?(?:\([^)]*\))? events only", cells[2])
                 if only and len(names) == 2:  # plural for that event, singular for the rest
                     pick = 1 if only.group(1).lower() == name.lower() else 0
@@ -160,15 +175,21 @@ def spec_video(text: str) -> dict[str, Any]:
                 props.setdefault(extra, UNTYPED)
             events[name] = {"properties": props}
     # Events the page describes outside the groups, with their properties (no types given).
-    for name, table in re.findall(r"track a `([A-Z][A-Za-z ]+)` event[^\n]*\n\s*(<table>.*?</table>)", text, flags=re.DOTALL):
-        events[name] = {"properties": {p: UNTYPED for p in re.findall(r"<td>`([^`]+)`</td>", table)}}
+    for name, table in re.findall(
+        r"track a `([A-Z][A-Za-z ]+)` event[^\n]*\n\s*(<table>.*?</table>)", text, flags=re.DOTALL
+    ):
+        events[name] = {
+            "properties": {p: UNTYPED for p in re.findall(r"<td>`([^`]+)`</td>", table)}
+        }
     return events
 
 
 def categories(docs: Docs) -> dict[str, Any]:
     names = [item["display_name"] for item in yaml.safe_load(docs.read(CATEGORIES))["items"]]
     sources = yaml.safe_load(docs.read(SOURCES))["items"]
-    used = Counter(c for s in sources if s.get("source_type") == "cloud-app" for c in s.get("categories") or [])
+    used = Counter(
+        c for s in sources if s.get("source_type") == "cloud-app" for c in s.get("categories") or []
+    )
     return {
         "source_categories": docs.record(CATEGORIES, names=names),
         "cloud_app_categories": docs.record(SOURCES, counts=dict(sorted(used.items()))),
@@ -178,7 +199,9 @@ def categories(docs: Docs) -> dict[str, Any]:
 def _number(pattern: str, text: str) -> int:
     found = re.search(pattern, text)
     if not found:
-        raise SystemExit(f"record.py: pattern {pattern!r} no longer matches; read the page and update the pattern")
+        raise SystemExit(
+            f"record.py: pattern {pattern!r} no longer matches; read the page and update the pattern"
+        )
     return int(found.group(1).replace(",", ""))
 
 
@@ -189,9 +212,17 @@ def api(docs: Docs) -> dict[str, Any]:
     eu = re.search(r"Dublin[^`]*`([a-z0-9.]+)/`", regions)
     oregon = re.search(r"Oregon[^`]*`([a-z0-9.]+)/`", regions)
     if not (us and eu and oregon):
-        raise SystemExit("record.py: a host pattern no longer matches; read the pages and update the patterns")
+        raise SystemExit(
+            "record.py: a host pattern no longer matches; read the pages and update the patterns"
+        )
     return {
-        "hosts": docs.record(REGIONS, us=oregon.group(1), eu=eu.group(1), http_api_us=us.group(1), http_api_file=HTTP_API),
+        "hosts": docs.record(
+            REGIONS,
+            us=oregon.group(1),
+            eu=eu.group(1),
+            http_api_us=us.group(1),
+            http_api_file=HTTP_API,
+        ),
         "limits": docs.record(
             HTTP_API,
             max_event_kb=_number(r"maximum of `?(\d+)KB`? per normal API request", http),
@@ -201,22 +232,33 @@ def api(docs: Docs) -> dict[str, Any]:
         ),
         "partner_rate": docs.record(
             PARTNER_SOURCES,
-            requests_per_second=_number(r"maximum rate of (\d+) requests per second", docs.read(PARTNER_SOURCES)),
+            requests_per_second=_number(
+                r"maximum rate of (\d+) requests per second", docs.read(PARTNER_SOURCES)
+            ),
         ),
     }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("repo", type=Path, help="a local clone (or bare git dir) of segmentio/segment-docs")
+    parser.add_argument(
+        "repo", type=Path, help="a local clone (or bare git dir) of segmentio/segment-docs"
+    )
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
     docs = Docs(args.repo)
     spec = {
-        key: docs.record(path, events=(spec_video if key == "video" else spec_by_headings)(docs.read(path)))
+        key: docs.record(
+            path, events=(spec_video if key == "video" else spec_by_headings)(docs.read(path))
+        )
         for key, path in SPEC_PAGES.items()
     }
-    data = {"repository": "https://github.com/segmentio/segment-docs", **categories(docs), **api(docs), "spec": spec}
+    data = {
+        "repository": "https://github.com/segmentio/segment-docs",
+        **categories(docs),
+        **api(docs),
+        "spec": spec,
+    }
     args.out.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {args.out} from segment-docs {docs.commit[:12]}", file=sys.stderr)
     return 0
