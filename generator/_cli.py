@@ -159,17 +159,19 @@ def _print_check(info: _update.UpdateCheck, as_json: bool) -> int:
         print(json.dumps(info.as_dict()))
     elif info.project_newer:
         print(
-            f"{info.project}: template v{info.current_version} is newer than this segment-source "
-            f"({info.latest_version}); upgrade segment-source to {info.current_version} or later to update it"
+            f"{info.project}: template {info.current_version} is newer than this segment-source's "
+            f"{info.latest_version} ({__version__}); upgrade segment-source to the build that "
+            "made the project or a later one to update it"
         )
     elif info.update_available:
         print(
-            f"{info.project}: template v{info.current_version}; v{info.latest_version} is available "
-            "(run segment-source update)"
+            f"{info.project}: template {info.current_version}; {info.latest_version} is available "
+            f"(segment-source {__version__}: run segment-source update)"
         )
     else:
         print(
-            f"{info.project}: template v{info.current_version} is up to date (segment-source {info.latest_version})"
+            f"{info.project}: template {info.current_version} is up to date "
+            f"(segment-source {__version__})"
         )
     return info.exit_code
 
@@ -185,11 +187,11 @@ def _cmd_update(args: argparse.Namespace) -> int:
         data = _prompts.ask_only(missing, data)
     result = _update.update(args.project, data, pretend=args.pretend)
     if not result.updated:
-        print(f"{result.project}: already at template v{result.to_version}; nothing to do")
+        print(f"{result.project}: already at template {result.to_version}; nothing to do")
         return 0
     verb = "Would update" if result.pretend else "Updated"
     print(
-        f"{verb} {result.project} from template v{result.from_version} to v{result.to_version} "
+        f"{verb} {result.project} from template {result.from_version} to {result.to_version} "
         f"({_count(len(result.changed), 'file')} changed)"
     )
     for migration in result.migrations:

@@ -59,10 +59,11 @@ def _render(staging: Path, answers: Mapping[str, Any]) -> None:
     # Imported here: copier takes about half a second to import, and --help should not wait.
     import copier
 
-    # The public URL and the version tag are what the answers file records, so a later
-    # update (ours or plain `copier update`) finds this exact template again; the bundle
-    # serves them offline (generator/_source.py).
-    with _source.offline_template():
+    # The public URL and this build's commit are what the answers file records, so a later
+    # update (ours, or plain `copier update` from a clone) finds this exact template again;
+    # the bundle serves them offline (generator/_source.py).
+    build = _source.history().build
+    with _source.offline_template({_source.template_ref(): build}):
         copier.run_copy(
             _source.TEMPLATE_URL,
             staging,
@@ -73,6 +74,7 @@ def _render(staging: Path, answers: Mapping[str, Any]) -> None:
             quiet=True,
             unsafe=False,
         )
+    _source.record_commit(staging / ".copier-answers.yml", build)
     _metadata.write(staging, answers)
 
 
