@@ -37,6 +37,8 @@ TEMPLATE_PATHS = ("copier.yml", "template", "docs_templates")
 #: Tracked list of releases (``v0.1.0 <sha>`` a line), for clones that lack the git tags.
 RELEASES_FILE = "RELEASES"
 BUILD_REF = "refs/heads/build"
+#: ``refs/builds/v<version>``: the version the build was made as, beside :data:`BUILD_REF`.
+VERSION_REFS = "refs/builds/"
 # Never part of the template, whatever sits in a working tree (pip byte-compiles, editors litter).
 _JUNK_DIRS = {"__pycache__", ".pytest_cache", ".ruff_cache", ".mypy_cache"}
 _JUNK_SUFFIXES = (".pyc", ".pyo")
@@ -311,7 +313,8 @@ def build_bundle(source: Path, version: str, out: Path) -> list[str]:
         out: the bundle file to write (replaced if it exists).
 
     Returns:
-        The bundle's refs: the release tags, oldest version first, then ``refs/heads/build``.
+        The bundle's refs: the release tags, oldest version first, then ``refs/heads/build``
+        and ``refs/builds/v<version>``.
     """
     source = source.resolve()
     in_repo = _is_repo_root(source)
@@ -351,6 +354,7 @@ def build_bundle(source: Path, version: str, out: Path) -> list[str]:
             digest = hashlib.sha1(b"commit %d\0" % len(body) + body).hexdigest()
             _write_commits(bare, {digest: body})
             refs[BUILD_REF] = digest
+        refs[f"{VERSION_REFS}v{version}"] = refs[BUILD_REF]
         for ref, commit in refs.items():
             _git("--git-dir", str(bare), "update-ref", ref, commit)
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -30,10 +30,10 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Literal
 
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
 from ._about import __version__
-from ._bundle import BUILD_REF, RELEASE_TAG, SOURCE_LINE, TEMPLATE_PATHS, build_bundle
+from ._bundle import BUILD_REF, RELEASE_TAG, SOURCE_LINE, TEMPLATE_PATHS, VERSION_REFS, build_bundle
 from .errors import GeneratorError
 
 #: This repository, where it will be published; ``copier.yml`` at its root makes it the
@@ -125,15 +125,21 @@ class History:
         refs = _run_git("for-each-ref", "--format=%(objectname) %(refname)", cwd=self.repo)
         self.releases: dict[str, str] = {}
         self.build = ""
+        built_as = set()
         for line in refs.splitlines():
             sha, ref = line.split()
             if ref == BUILD_REF:
                 self.build = sha
+            elif ref.startswith(VERSION_REFS):
+                built_as.add(ref.removeprefix(VERSION_REFS))
             elif ref.startswith("refs/tags/") and RELEASE_TAG.match(ref[10:]):
                 self.releases[ref[10:]] = sha
-        if not self.build:
+        if not self.build or template_ref() not in built_as:
             raise GeneratorError(
-                f"this segment-source's template history {bundle} has no {BUILD_REF}", _REINSTALL
+                f"this segment-source ({__version__}) does not carry its own template "
+                f"{template_ref()} (its history {bundle} was built for "
+                f"{', '.join(sorted(built_as)) or 'another build'})",
+                _REINSTALL,
             )
         log = _run_git(
             "log", "--format=%H%x00%B%x01", BUILD_REF, *self.releases.values(), cwd=self.repo
@@ -161,6 +167,17 @@ class History:
         if len(hits) != 1:
             return None
         return Found(hits.pop(), bool(match.group(2)))
+
+    @staticmethod
+    def version_named(recorded: str) -> Version | None:
+        """The version a ``_commit`` string states, when it states one (a tag, a describe form)."""
+        described = re.fullmatch(r"(v[^-]+)-(\d+)-g[0-9a-f]{7,40}", recorded)
+        try:
+            if described is None:
+                return Version(recorded.removeprefix("v")) if recorded.startswith("v") else None
+            return _next_dev(Version(described.group(1)[1:]), int(described.group(2)))
+        except InvalidVersion:
+            return None
 
     def relation(self, project: str) -> Relation:
         """Compare the project's template commit with this build's (``same`` when the trees are)."""
@@ -218,12 +235,16 @@ class History:
         if tag is None:
             count = int(_run_git("rev-list", "--count", commit, cwd=self.repo))
             return Version(f"0.0.1.dev{count}")
-        base = Version(tag.removeprefix("v"))
-        if distance == 0:
-            return base
-        release = list(base.release)
-        release[-1] += 1  # hatch-vcs's "guess-next-dev": the next patch, as a dev release
-        return Version(".".join(map(str, release)) + f".dev{distance}")
+        return _next_dev(Version(tag.removeprefix("v")), distance)
+
+
+def _next_dev(base: Version, distance: int) -> Version:
+    """hatch-vcs's "guess-next-dev": ``distance`` commits after ``base`` is the next patch's dev."""
+    if distance == 0:
+        return base
+    release = list(base.release)
+    release[-1] += 1
+    return Version(".".join(map(str, release)) + f".dev{distance}")
 
 
 @cache

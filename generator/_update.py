@@ -84,12 +84,18 @@ class _State:
     answers_path: Path
     answers: dict[str, Any]
     commit: str  # `_commit` as the project records it
-    template: str  # the template commit of the history it names
+    template: str | None  # the template commit of the history it names (None: a later build's)
     version: Version
     relation: _source.Relation
 
+    def tags(self, **more: str) -> dict[str, str]:
+        """The project's template under its recorded name, plus ``more``, for copier to see."""
+        if self.template is None:  # only a newer project has none, and it is refused first
+            raise UpdateError(f"{self.project} was made by a later segment-source", "upgrade it")
+        return {self.commit: self.template, **more}
 
-def _locate(project: Path, commit: str) -> tuple[str, Version, _source.Relation]:
+
+def _locate(project: Path, commit: str) -> tuple[str | None, Version, _source.Relation]:
     """Find the project's template in this build's history and compare it with this build's.
 
     Raises:
@@ -98,6 +104,9 @@ def _locate(project: Path, commit: str) -> tuple[str, Version, _source.Relation]
     """
     history = _source.history()
     found = history.find(commit)
+    named = history.version_named(commit)
+    if found is None and named is not None and named > Version(__version__):
+        return None, named, "newer"  # made by a later build than this one: its history is ahead
     if found is None:
         shown = ", ".join(history.releases) or "none yet"
         raise UpdateError(
@@ -252,7 +261,7 @@ def _render_old(state: _State) -> dict[str, bytes]:
 
     with (
         tempfile.TemporaryDirectory(prefix="segment-source-old.") as tmp,
-        _source.offline_template({state.commit: state.template}),
+        _source.offline_template(state.tags()),
     ):
         dst = Path(tmp) / "old"
         copier.run_copy(
@@ -294,9 +303,7 @@ def _run(
                 ANSWERS_FILE,
             )
         build = _source.history().build
-        with _source.offline_template(
-            {state.commit: state.template, _source.template_ref(): build}
-        ):
+        with _source.offline_template(state.tags(**{_source.template_ref(): build})):
             copier.run_update(
                 project,
                 data=dict(data),

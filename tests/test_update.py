@@ -71,7 +71,13 @@ def test_wheel_carries_every_release_deterministically(
         run(sys.executable, "-m", "zipfile", "-e", str(release.wheel), str(out))
         listed = git(tmp_path, "bundle", "list-heads", str(out / "generator" / "_template.bundle"))
         heads[version] = dict(reversed(line.split()) for line in listed.splitlines())
-    assert list(heads["0.3.0"]) == ["refs/tags/v0.1.0", "refs/tags/v0.2.0", "refs/tags/v0.3.0"]
+    assert list(heads["0.3.0"]) == [
+        "refs/tags/v0.1.0",
+        "refs/tags/v0.2.0",
+        "refs/tags/v0.3.0",
+        "refs/heads/build",
+        "refs/builds/v0.3.0",
+    ]
     assert heads["0.1.0"]["refs/tags/v0.1.0"] == heads["0.3.0"]["refs/tags/v0.1.0"]
     assert heads["0.2.0"]["refs/tags/v0.2.0"] == heads["0.3.0"]["refs/tags/v0.2.0"]
 
@@ -227,15 +233,18 @@ def test_check_compares_both_ways(releases: dict[str, Release], tmp_path: Path) 
     assert newer.returncode == 2
     assert json.loads(newer.stdout) == {
         "update_available": True,
-        "current_version": "0.2.0",
-        "latest_version": "0.3.0",
+        "current_version": "v0.2.0",
+        "latest_version": "v0.3.0",
         "project_newer": False,
         "project": str(project),
     }
     plain = update(releases["0.3.0"], project, "--check", check=False)
     assert (plain.returncode, plain.stdout) == (
         2,
-        f"{project}: template v0.2.0; v0.3.0 is available (run segment-source update)\n",
+        (
+            f"{project}: template v0.2.0; v0.3.0 is available "
+            "(segment-source 0.3.0: run segment-source update)\n"
+        ),
     )
     same = update(releases["0.2.0"], project, "--check", "--json")
     assert json.loads(same.stdout)["update_available"] is False
@@ -243,16 +252,18 @@ def test_check_compares_both_ways(releases: dict[str, Release], tmp_path: Path) 
     older = update(releases["0.1.0"], project, "--check", check=False)
     assert older.returncode == 1
     assert older.stdout == (
-        f"{project}: template v0.2.0 is newer than this segment-source (0.1.0); "
-        "upgrade segment-source to 0.2.0 or later to update it\n"
+        f"{project}: template v0.2.0 is newer than this segment-source's v0.1.0 (0.1.0); "
+        "upgrade segment-source to the build that made the project or a later one to update it\n"
     )
     as_json = json.loads(
         update(releases["0.1.0"], project, "--check", "--json", check=False).stdout
     )
     assert as_json["project_newer"] is True and as_json["update_available"] is False
     assert refusal(update(releases["0.1.0"], project, check=False)) == (
-        f"error: {project} uses template v0.2.0, newer than this segment-source (0.1.0)\n"
-        "  hint: upgrade segment-source to 0.2.0 or later; downgrades are not supported\n"
+        f"error: {project} uses template `v0.2.0` (version 0.2.0), newer than this "
+        "segment-source (0.1.0)\n"
+        "  hint: upgrade segment-source to the build that made the project or a later one; "
+        "downgrades are not supported\n"
     )
 
 
@@ -398,7 +409,7 @@ def refusal(done: subprocess.CompletedProcess[str]) -> str:
 def test_unknown_or_uncarried_commit_is_refused(
     releases: dict[str, Release], tmp_path: Path, commit: str
 ) -> None:
-    """A `_commit` that is no version, or a version the bundle lacks, is one clear error; nothing changes."""
+    """A `_commit` no build in the history made (a fork's, a hand edit) is one clear error; nothing changes."""
     project = new_project(releases["0.1.0"], tmp_path / "acme")
     saved = project / ".copier-answers.yml"
     saved.write_text(
@@ -408,20 +419,13 @@ def test_unknown_or_uncarried_commit_is_refused(
     commit_all(project, "hand-edited answers")
     before = files(project)
     stderr = refusal(update(releases["0.2.0"], project, check=False))
-    if commit == "nonsense":
-        assert stderr == (
-            f"error: {project} records template `nonsense` (`_commit` in .copier-answers.yml), which is not a "
-            "segment-source version\n"
-            "  hint: set `_commit` to the segment-source release the project was made from (e.g. v0.1.0), commit, "
-            "and run segment-source update again\n"
-        )
-    else:
-        assert stderr == (
-            f"error: {project} records template `{commit}`, which this segment-source (0.2.0) does not carry "
-            "(it carries v0.1.0, v0.2.0)\n"
-            "  hint: update with the segment-source that made the project, or, if the project started from one of "
-            "those releases, set `_commit` to it in .copier-answers.yml, commit, and run segment-source update again\n"
-        )
+    assert stderr == (
+        f"error: {project} records template `{commit}` (`_commit` in .copier-answers.yml), which no "
+        "build in this segment-source's history (0.2.0) made (releases: v0.1.0, v0.2.0)\n"
+        "  hint: update with the segment-source that made the project (a build of a fork carries its "
+        "own history), or set `_commit` to the release or commit it started from in "
+        ".copier-answers.yml, commit, and run segment-source update again\n"
+    )
     assert files(project) == before and git(project, "status", "--porcelain") == ""
     assert refusal(update(releases["0.2.0"], project, "--check", check=False)) == stderr
 
@@ -444,7 +448,7 @@ def test_missing_bundle_is_refused(releases: dict[str, Release], tmp_path: Path)
     project = new_project(releases["0.2.0"], tmp_path / "acme")
     expected = (
         f"error: this segment-source has no template history: {bundle} is missing\n"
-        "  hint: reinstall segment-source from a release wheel or sdist "
+        "  hint: reinstall segment-source from a wheel or sdist built with its git history "
         "(pip install --force-reinstall segment-source-generator)\n"
     )
     data = "--data=support_url=https://acme.example/help"
@@ -489,8 +493,9 @@ def test_bundle_without_its_own_version_is_refused(
         check=False,
     )
     assert refusal(done) == (
-        "error: this segment-source (0.3.0) does not carry its own template v0.3.0\n"
-        "  hint: reinstall segment-source from a release wheel or sdist "
+        "error: this segment-source (0.3.0) does not carry its own template v0.3.0 (its history "
+        f"{installed_bundle(tmp_path / 'venv')} was built for v0.2.0)\n"
+        "  hint: reinstall segment-source from a wheel or sdist built with its git history "
         "(pip install --force-reinstall segment-source-generator)\n"
     )
     assert git(project, "status", "--porcelain") == ""

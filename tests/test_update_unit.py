@@ -68,7 +68,12 @@ def test_bundle_mirrors_every_commit_with_its_template_deterministically(
     """Every source commit has a template-only twin naming it; the hashes never change."""
     first = _bundle.build_bundle(source, "0.9.0", tmp_path / "a.bundle")
     _bundle.build_bundle(source, "0.9.0", tmp_path / "b.bundle")
-    assert first == ["refs/tags/v0.9.0", "refs/tags/v0.10.0", "refs/heads/build"]
+    assert first == [
+        "refs/tags/v0.9.0",
+        "refs/tags/v0.10.0",
+        "refs/heads/build",
+        "refs/builds/v0.9.0",
+    ]
     assert heads(tmp_path / "a.bundle") == heads(tmp_path / "b.bundle")
     clone = clone_at(tmp_path / "a.bundle", "v0.10.0", tmp_path / "clone")
     assert sorted(p.name for p in clone.iterdir() if p.name != ".git") == [
@@ -93,7 +98,7 @@ def test_bundle_adds_the_working_tree_on_top_of_head_without_junk(
     source: Path, tmp_path: Path
 ) -> None:
     clean = _bundle.build_bundle(source, "0.9.0", tmp_path / "clean.bundle")
-    assert clean[-1] == "refs/heads/build"
+    assert clean[-2:] == ["refs/heads/build", "refs/builds/v0.9.0"]
     (source / "template" / "README.md.jinja").write_text("work in progress\n", encoding="utf-8")
     (source / "template" / "__pycache__").mkdir()
     (source / "template" / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"\0")
@@ -125,8 +130,9 @@ def test_bundle_from_a_plain_source_tree(source: Path, tmp_path: Path) -> None:
     plain = tmp_path / "plain"
     git(tmp_path, "clone", "--quiet", str(source), str(plain))
     subprocess.run(["rm", "-rf", str(plain / ".git")], check=True)
-    assert _bundle.build_bundle(plain, "0.10.0", tmp_path / "p.bundle") == ["refs/heads/build"]
-    assert _bundle.build_bundle(plain, "0.10.0", tmp_path / "q.bundle") == ["refs/heads/build"]
+    refs = ["refs/heads/build", "refs/builds/v0.10.0"]
+    assert _bundle.build_bundle(plain, "0.10.0", tmp_path / "p.bundle") == refs
+    assert _bundle.build_bundle(plain, "0.10.0", tmp_path / "q.bundle") == refs
     assert heads(tmp_path / "p.bundle") == heads(tmp_path / "q.bundle")
 
 
