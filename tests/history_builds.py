@@ -20,9 +20,6 @@ from .venvs import make_venv
 
 #: Main before the template history was mirrored (the build of "today's main" in issue 17).
 LEGACY = "5a8c376"
-#: An older build of main whose template differs from LEGACY's (a comment in the Redis limiter,
-#: a generated network test).
-OLDER = "585963c"
 
 
 @dataclass(frozen=True)
@@ -95,9 +92,29 @@ class History:
             "--no-index",
             str(wheel),
         )
-        version = run(python, "-c", "import generator; print(generator.__version__)").stdout.strip()
+        # cwd: `python -c` puts the working directory first on sys.path, and the checkout
+        # the tests run from has a generator package too.
+        version = run(
+            python, "-c", "import generator; print(generator.__version__)", cwd=venv
+        ).stdout.strip()
         self._built[commit] = Build(commit, version, venv)
         return self._built[commit]
+
+    def first_template_change_after(self, ref: str) -> str:
+        """The first commit after ``ref`` (toward HEAD) that changed the template."""
+        listed = git(
+            self.clone,
+            "log",
+            "--reverse",
+            "--format=%H",
+            f"{ref}..HEAD",
+            "--",
+            "copier.yml",
+            "template",
+            "docs_templates",
+        )
+        assert listed.split(), f"no template change after {ref}"
+        return listed.split()[0]
 
     def template_differs(self, old: str, new: str) -> bool:
         diff = git(

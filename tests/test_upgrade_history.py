@@ -15,7 +15,7 @@ import pytest
 
 from generator import TEMPLATE_URL
 
-from .history_builds import LEGACY, OLDER, Build, History, insert_line, releases, stable_spot
+from .history_builds import LEGACY, Build, History, insert_line, releases, stable_spot
 from .update_support import ANSWERS, commit_all, files, git, run
 
 USER_LINE = "<!-- edited by hand: keep me -->"
@@ -93,14 +93,18 @@ def test_a_project_of_todays_main_updates_to_head_keeping_the_edit(
 
 
 def test_three_builds_in_a_row_end_where_one_hop_does(history: History, tmp_path: Path) -> None:
-    """older -> LEGACY -> HEAD leaves the same files as older -> HEAD, the edit kept in both."""
-    older, legacy, head = history.build(OLDER), history.build(LEGACY), history.build("HEAD")
-    assert history.template_differs(OLDER, LEGACY) and history.template_differs(LEGACY, "HEAD")
-    hops = new_project(older, tmp_path / "hops")
-    name, line = edit_a_file_the_new_build_changes(hops, new_project(legacy, tmp_path / "mid"))
+    """LEGACY -> a later build -> HEAD leaves the same files as LEGACY -> HEAD, the edit kept."""
+    (tag, _), *_ = releases().items()
+    middle_sha = history.first_template_change_after(tag)
+    legacy, middle, head = history.build(LEGACY), history.build(middle_sha), history.build("HEAD")
+    assert history.template_differs(LEGACY, middle_sha)
+    assert history.template_differs(middle_sha, "HEAD")
+    hops = new_project(legacy, tmp_path / "hops")
+    name, line = edit_a_file_the_new_build_changes(hops, new_project(middle, tmp_path / "mid"))
     direct = tmp_path / "direct"
     run("git", "clone", "--quiet", str(hops), str(direct))
-    update(legacy, hops)
+    update(middle, hops)
+    assert answers(hops)["_commit"] == describe(history, middle_sha)
     commit_all(hops, "update to the middle build")
     update(head, hops)
     update(head, direct)
