@@ -15,15 +15,11 @@ import os
 import stat
 from pathlib import Path, PurePosixPath
 
-from .errors import GeneratorError, show
+from .errors import UnsafePathError, show
 
 # Project files we parse (YAML, Markdown, Python, SVG) are kilobytes; a megabyte-scale cap
 # leaves room for hand edits while keeping a hostile file from costing gigabytes.
 MAX_TEXT_BYTES = 4 * 1024 * 1024
-
-
-class UnsafePathError(GeneratorError):
-    """A path leaves the project, or is not a regular file that can be read within bounds."""
 
 
 def inside(root: Path, relative: str | os.PathLike[str], what: str) -> Path:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
-from .. import _code, _dialect, _paths, _segment
-from .._docs import generated_regions, markdown_text, markdown_url, render_page, unified_diff
-from .._page_facts import maintained_by
+from .. import _code, _dialect, _page_facts, _paths, _segment
+from .._docs import generated_regions, render_page, unified_diff
+from .._markdown import markdown_text
+from .._page_facts import intro_misses, maintained_by
 from .._project import Project
 from ..errors import GeneratorError
 from ._report import Item, Status, green, red, worst, yellow
@@ -16,17 +17,9 @@ _REGION_INCLUDE = "{% include content/source-region-unsupported.md %}"
 _FIX_TABLES = "run `segment-source docs` to regenerate the tables (hand-written text outside the markers is kept)"
 
 
-def _front_matter_end(text: str) -> int:
-    if text.startswith("---\n"):
-        end = text.find("\n---\n", 4)
-        if end != -1:
-            return end + 5
-    return 0
-
-
 def _sections(text: str) -> dict[str, str]:
     """``''`` (the intro) and each H2 heading -> the text under it."""
-    body = text[_front_matter_end(text) :]
+    body = _page_facts.body(text)
     matches = list(_HEADING_RE.finditer(body))
     sections = {"": body[: matches[0].start()] if matches else body}
     for i, match in enumerate(matches):
@@ -69,19 +62,18 @@ def _structure(project: Project, page: str, rendered: str) -> Item:
                 "order them: " + ", ".join(expected),
             )
         )
-    intro = found[""]
-    maintainer = str(project.meta("maintainer", "maintainer") or "")
-    email = str(project.meta("support_email", "support_email") or "")
-    # The page writes answers escaped (docs_templates/markdown.jinja): look for that form.
-    if maintainer and markdown_text(maintainer) not in intro:
+    facts = project.docs_context()
+    missing_facts = intro_misses(project, page)
+    if "maintainer" in missing_facts:
         problems.append(
             (
                 Status.RED,
-                f"the intro does not name the maintainer `{maintainer}`",
-                f"say in the intro: {maintained_by(markdown_text(maintainer))}",
+                f"the intro does not name the maintainer `{facts['maintainer']}`",
+                f"say in the intro: {maintained_by(markdown_text(facts['maintainer']))}",
             )
         )
-    if email and f"mailto:{markdown_url(email)}" not in intro:
+    if "support_email" in missing_facts:
+        email = facts["support_email"]
         problems.append(
             (
                 Status.RED,
