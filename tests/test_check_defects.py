@@ -314,7 +314,7 @@ def test_write_key_is_never_printed(tmp_path, tmp_path_factory, capsys, breaks):
     main(["check", str(project), "--json"])
     out = capsys.readouterr().out
     assert KEY not in out and KEY[:8] not in out
-    assert "9q…(32 characters)" in out
+    assert "9q1Z… (32 characters)" in out
 
 
 def test_history_leak_names_the_commit(tmp_path, tmp_path_factory):
@@ -325,7 +325,7 @@ def test_history_leak_names_the_commit(tmp_path, tmp_path_factory):
     report = check(project)
     assert report.item("secrets.files").status is Status.GREEN
     assert report.item("secrets.history").details == (
-        f"commit {added} deploy.env: 9q…(32 characters)",
+        f"commit {added} deploy.env: 9q1Z… (32 characters)",
     )
 
 

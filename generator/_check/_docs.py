@@ -162,14 +162,12 @@ def _events(project: Project, page: str, rendered: str) -> Item:
                 f"{heading} (rendered)",
             ).splitlines()
     documented = set(_first_cells(_table(ours.get("Events", ""))))
-    naming = _segment.naming()
-    spec_names = [e.name for e in _segment.spec_events()]
     undocumented = sorted(
         {
             d.name
             for d in _code.event_definitions(project)
             if markdown_text(d.name) not in documented
-            and naming.spec_name_for(d.name, spec_names, _segment.lookalikes()) is None
+            and _segment.spec_lookalike(d.name) is None
         }
     )
     if undocumented:

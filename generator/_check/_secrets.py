@@ -18,6 +18,7 @@ from typing import IO
 
 from .. import _paths
 from .._project import Project
+from .._write_key import mask
 from ..errors import GeneratorError
 from ._report import Item, green, red, yellow
 
@@ -59,11 +60,6 @@ def looks_real(value: str) -> bool:
     )
 
 
-def mask(value: str) -> str:
-    """Show enough to find the key, never the key: ``ab…(32 characters)``."""
-    return f"{value[:2]}…({len(value)} characters)"
-
-
 def keys_in(line: str) -> list[str]:
     """The real-looking write keys in one line of text."""
     found = [m["value"] for m in _ASSIGNED_RE.finditer(line) if looks_real(m["value"])]
@@ -83,7 +79,7 @@ class Leak:
     key: str
 
     def shown(self) -> str:
-        return f"{self.where}: {mask(self.key)}"
+        return f"{self.where}: {mask(self.key)} ({len(self.key)} characters)"
 
 
 def _git(project: Project, *args: str) -> str | None:

@@ -8,11 +8,10 @@ from ._report import Item, Status, red, worst
 
 
 def _names(project: Project, definitions: list[_code.EventDefinition]) -> Item:
-    spec_names = [e.name for e in _segment.spec_events()]
     naming = _segment.naming()
     problems: list[tuple[Status, str, str]] = []
     for definition in definitions:
-        lookalike = naming.spec_name_for(definition.name, spec_names, _segment.lookalikes())
+        lookalike = _segment.spec_lookalike(definition.name)
         similar = naming.similar_spec_name(definition.name, _segment.similar_names())
         advice = naming.naming_advice(definition.name, _segment.similar_names())
         for problem in _segment.naming_problems(definition.name):

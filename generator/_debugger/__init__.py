@@ -12,8 +12,8 @@ or from the command line: ``segment-source debugger`` (see :mod:`._command`).
 
 from __future__ import annotations
 
+from .._write_key import mask
 from ._app import DebuggerServer
-from ._keys import mask
 from ._store import EventStore
 from ._validate import check_event
 

@@ -23,7 +23,8 @@ from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from .. import _segment
-from ._keys import Credentials, WriteKeys, credentials, mask
+from .._write_key import mask
+from ._keys import Credentials, WriteKeys, credentials
 from ._store import PAYLOAD_JSON
 from ._validate import CALL_TYPES, FAIL, WARN, Reason, check_event, reason, status_of
 
