@@ -20,6 +20,8 @@ from ._template_files import template_root
 from .errors import AnswerError, GeneratorError, printable, show
 
 Answers = dict[str, Any]
+# Where a project records its answers and template version (copier.yml's `_answers_file`).
+ANSWERS_FILE = ".copier-answers.yml"
 # An answers file is a dozen short lines; anything near this size is not one.
 MAX_DATA_FILE_BYTES = 256 * 1024
 

@@ -17,9 +17,9 @@ from typing import Any
 from ruamel.yaml.error import YAMLError
 
 from . import _metadata, _paths, _safe_yaml, _segment
+from ._answers import ANSWERS_FILE
 from .errors import GeneratorError
 
-ANSWERS_FILE = ".copier-answers.yml"
 DOCS_PAGE = "docs/segment-source.md"
 _NOT_A_PROJECT_HINT = (
     "run it inside a project made by `segment-source new`, or pass that project's path "
