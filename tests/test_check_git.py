@@ -50,9 +50,7 @@ def test_a_failing_git_makes_both_secrets_items_red_with_its_reason(
     assert "simulated: index file corrupt" in capsys.readouterr().out
 
 
-def test_a_git_that_fails_only_on_the_history_makes_the_history_red(
-    project, tmp_path, monkeypatch
-):
+def test_a_git_that_fails_only_on_the_history_makes_the_history_red(project, tmp_path, monkeypatch):
     """The tracked files are listed; ``git log`` fails: the files are scanned, the history not."""
     _put_git_first(
         monkeypatch,

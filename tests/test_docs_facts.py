@@ -134,7 +134,9 @@ def test_docs_and_check_read_the_intro_alike(project, capsys):
     """
     page = (project / PAGE).read_text(encoding="utf-8")
     sentence = next(line for line in page.splitlines() if line.startswith("This source is"))
-    edit(project / PAGE, sentence, "Our team looks after it ([write](mailto:support@acme.example)).")
+    edit(
+        project / PAGE, sentence, "Our team looks after it ([write](mailto:support@acme.example))."
+    )
     edit(project / META, 'maintainer: "Acme Mail"', 'maintainer: "Acme Mail Source"')
     assert 'title: "Acme Mail Source"' in page
     item = check(project).item("docs.sections")

@@ -166,8 +166,7 @@ def _events(project: Project, page: str, rendered: str) -> Item:
         {
             d.name
             for d in _code.event_definitions(project)
-            if markdown_text(d.name) not in documented
-            and _segment.spec_lookalike(d.name) is None
+            if markdown_text(d.name) not in documented and _segment.spec_lookalike(d.name) is None
         }
     )
     if undocumented:

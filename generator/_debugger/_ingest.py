@@ -19,7 +19,7 @@ import json
 import re
 import zlib
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from .. import _segment
@@ -200,7 +200,7 @@ def ingest(
         items = [({**body, "type": path.rsplit("/", 1)[1]}, [], None)]
     retry, retry_reasons = retry_count(headers.get("X-Retry-Count"))
     shared = [*shared, *retry_reasons]
-    received = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    received = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     records = [
         _record(item, path, creds, [*shared, *own], received, integration, text)
         for item, own, text in items

@@ -50,7 +50,7 @@ class Docs:
     def __init__(self, repo: Path) -> None:
         self.repo = repo
         self.commit = self._git("rev-parse", "HEAD").strip()
-        self.read_on = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
+        self.read_on = datetime.datetime.now(datetime.UTC).date().isoformat()
 
     def _git(self, *args: str) -> str:
         return subprocess.run(
