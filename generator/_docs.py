@@ -25,7 +25,9 @@ from .errors import GeneratorError, show
 
 PAGE_TEMPLATE = "docs_templates/source-page.md.jinja"
 _REGION_RE = re.compile(
-    r"(?P<begin><!-- segment-source:begin (?P<name>[a-z_]+) -->\n)(?P<body>.*?)(?P<end><!-- segment-source:end (?P=name) -->)",
+    r"(?P<begin><!-- segment-source:begin (?P<name>[a-z_]+) -->\n)"
+    r"(?P<body>.*?)"
+    r"(?P<end><!-- segment-source:end (?P=name) -->)",
     re.DOTALL,
 )
 
@@ -106,14 +108,14 @@ class PageUpdate:
             line = f"{self.path} is up to date"
         for fact in self.unnamed:
             line += (
-                f"\n  note: the intro no longer names the catalog's {fact} (its sentence was reworded), "
-                "so `segment-source check` will ask for it; name it in the intro"
+                f"\n  note: the intro no longer names the catalog's {fact} (its sentence was "
+                "reworded), so `segment-source check` will ask for it; name it in the intro"
             )
         if self.missing:
             names = ", ".join(self.missing)
             line += (
-                f"\n  note: no `segment-source:begin/end` markers for {names}, so left alone; "
-                "put the markers back to have them generated"
+                f"\n  note: no `segment-source:begin/end` markers for {names}, so left alone; put "
+                "the markers back to have them generated"
             )
         return line
 
@@ -145,8 +147,10 @@ def _refresh(path: Path, rendered: str, label: str, project: Project) -> PageUpd
     current = _paths.read_text(path, "the docs page")
     if not generated_regions(current):
         raise GeneratorError(
-            f"`{path}` has no `segment-source:begin/end` markers, so it is all hand-written and is left alone",
-            "add the markers around the tables to have them generated, or move the file away to get a fresh page",
+            f"`{path}` has no `segment-source:begin/end` markers, so it is all hand-written and is "
+            "left alone",
+            "add the markers around the tables to have them generated, or move the file away to "
+            "get a fresh page",
         )
     merged, changed, missing = merge(current, rendered)
     merged, facts, unnamed = _page_facts.sync_facts(merged, project, render_page)

@@ -51,7 +51,8 @@ def _check_destination(dst: Path, overwrite: bool) -> None:
     if dst.is_dir() and any(dst.iterdir()) and not overwrite:
         raise DestinationError(
             f"destination {show(str(dst))} is not empty",
-            "choose a new directory, or pass --force to write into it (files the template owns are replaced)",
+            "choose a new directory, or pass --force to write into it (files the template owns are "
+            "replaced)",
         )
 
 

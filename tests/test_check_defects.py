@@ -48,7 +48,8 @@ def http_docs_link(p: Path) -> None:
 
 def email_sent_literal_track(p: Path) -> None:
     (p / f"src/{PACKAGE}/sent.py").write_text(
-        'def sent(customer):\n    customer.track(user_id="u1", event="Email Sent", properties={"email_id": "e1"})\n',
+        'def sent(customer):\n    customer.track(user_id="u1", event="Email Sent", '
+        'properties={"email_id": "e1"})\n',
         encoding="utf-8",
     )
 
@@ -99,7 +100,8 @@ def camel_case_property(p: Path) -> None:
 
 def lookalike_literal_track(p: Path) -> None:
     (p / f"src/{PACKAGE}/checkout.py").write_text(
-        'def purchased(customer):\n    customer.track(user_id="u1", event="Purchase", properties={"order_id": "o1"})\n',
+        'def purchased(customer):\n    customer.track(user_id="u1", event="Purchase", '
+        'properties={"order_id": "o1"})\n',
         encoding="utf-8",
     )
 

@@ -178,8 +178,8 @@ def _auth(modules: dict[str, _Code]) -> Item:
     return red(
         "client.auth",
         "no module of the package sends an `Authorization: Basic` header made from `<write key>:`",
-        "send `Authorization: Basic ` + base64(write_key + ':') on every request;"
-        " Segment rejects track calls without it",
+        "send `Authorization: Basic ` + base64(write_key + ':') on every request; Segment rejects "
+        "track calls without it",
     )
 
 
@@ -203,7 +203,10 @@ def _regions(project: Project, modules: dict[str, _Code]) -> Item:
             problems.append(
                 (
                     Status.RED,
-                    f"spec.py REGION_ENDPOINTS[{key!r}] is {endpoints.get(key)!r}, Segment's is {known[key]['endpoint']!r}",
+                    (
+                        f"spec.py REGION_ENDPOINTS[{key!r}] is {endpoints.get(key)!r}, Segment's "
+                        f"is {known[key]['endpoint']!r}"
+                    ),
                     f"set it to {known[key]['endpoint']!r}",
                 )
             )
@@ -211,7 +214,10 @@ def _regions(project: Project, modules: dict[str, _Code]) -> Item:
         problems.append(
             (
                 Status.RED,
-                f"spec.py SUPPORTED_REGIONS is {supported!r}, the catalog declares {project.regions!r}",
+                (
+                    f"spec.py SUPPORTED_REGIONS is {supported!r}, the catalog declares "
+                    f"{project.regions!r}"
+                ),
                 "declare the same regions in catalog/metadata.yml and spec.py",
             )
         )

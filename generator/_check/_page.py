@@ -14,7 +14,10 @@ from ._report import Item, Status, green, red, worst, yellow
 
 _HEADING_RE = re.compile(r"^## +(.+?)\s*#*\s*$", re.MULTILINE)
 _REGION_INCLUDE = "{% include content/source-region-unsupported.md %}"
-_FIX_TABLES = "run `segment-source docs` to regenerate the tables (hand-written text outside the markers is kept)"
+_FIX_TABLES = (
+    "run `segment-source docs` to regenerate the tables"
+    " (hand-written text outside the markers is kept)"
+)
 
 
 def _sections(text: str) -> dict[str, str]:
@@ -97,13 +100,15 @@ def _regions(project: Project, page: str, rendered: str) -> Item:
         return red(
             "docs.regions",
             f"the catalog declares EU, but the page has no EU section (no `{eu['endpoint']}`)",
-            "run `segment-source docs` to restore the regions notice, or tell EU workspaces which endpoint to choose",
+            "run `segment-source docs` to restore the regions notice, or tell EU workspaces which "
+            "endpoint to choose",
         )
     if not supported and mentioned:
         return red(
             "docs.regions",
             "the page mentions the EU endpoint, but the catalog declares US only",
-            "run `segment-source docs`, or declare `regions.eu` once the source sends to the EU endpoint",
+            "run `segment-source docs`, or declare `regions.eu` once the source sends to the EU "
+            "endpoint",
         )
     # segment-docs tells EU workspaces a source is US-only with this include, and only then.
     included = _REGION_INCLUDE in page
@@ -174,7 +179,10 @@ def _events(project: Project, page: str, rendered: str) -> Item:
             (
                 Status.YELLOW,
                 "the source sends events the page does not list: " + ", ".join(undocumented),
-                "document them in a second table under `## Events`, outside the generated one's markers",
+                (
+                    "document them in a second table under `## Events`, outside the generated "
+                    "one's markers"
+                ),
             )
         )
     count = len(_first_cells(_table(fresh.get("Events", ""))))
@@ -198,7 +206,8 @@ def _markup(page: str) -> Item:
         return red(
             "docs.markup",
             f"raw HTML on the page ({tags}), which Segment's site would render as it is",
-            "write it in Markdown, or escape `<` as `&lt;`; `segment-source docs` escapes the generated parts",
+            "write it in Markdown, or escape `<` as `&lt;`; `segment-source docs` escapes the "
+            "generated parts",
             _shown(found),
         )
     return green("docs.markup", "no raw HTML")
@@ -212,8 +221,8 @@ def _dialect_item(page: str) -> Item:
         return red(
             "docs.dialect",
             f"mkdocs-only syntax that Segment's site shows as plain text ({len(blocks)} line(s))",
-            'use segment-docs\' callouts instead: `> info ""` (or `warning`, `success`) on one line, '
-            "then the text on lines starting with `> `",
+            'use segment-docs\' callouts instead: `> info ""` (or `warning`, `success`) on one'
+            " line, then the text on lines starting with `> `",
             _shown(found),
         )
     if found:

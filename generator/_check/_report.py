@@ -121,6 +121,7 @@ class Report:
         if self.ok and counts["yellow"]:
             verdict += " (the reviewers will ask about the yellow ones)"
         lines.append(
-            f"{len(self.items)} items: {counts['green']} green, {counts['yellow']} yellow, {counts['red']} red; {verdict}"
+            f"{len(self.items)} items: {counts['green']} green, {counts['yellow']} yellow, "
+            f"{counts['red']} red; {verdict}"
         )
         return "\n".join(lines)

@@ -194,7 +194,10 @@ def _files_item(
 
 def check(project: Project) -> list[Item]:
     """``secrets.files`` (tracked files) and ``secrets.history`` (every commit)."""
-    rotate = "rotate the key now (Segment > the source > Settings > API Keys): it is public to everyone with the repository"
+    rotate = (
+        "rotate the key now (Segment > the source > Settings > API Keys):"
+        " it is public to everyone with the repository"
+    )
     if not (project.root / ".git").exists():
         on_disk = [
             p.relative_to(project.root).as_posix()

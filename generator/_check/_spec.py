@@ -61,7 +61,10 @@ def _coverage(project: Project, definitions: list[_code.EventDefinition]) -> Ite
             (
                 Status.YELLOW,
                 "no builder in events.py for " + ", ".join(missing) + " (the docs page lists them)",
-                "add the builders (regenerate with copier update), or drop the family from event_families",
+                (
+                    "add the builders (regenerate with copier update), or drop the family from "
+                    "event_families"
+                ),
             )
         )
     others = {
@@ -74,7 +77,10 @@ def _coverage(project: Project, definitions: list[_code.EventDefinition]) -> Ite
                 Status.YELLOW,
                 "events.py builds events of families the catalog does not declare: "
                 + ", ".join(undeclared),
-                "add them to event_families in catalog/metadata.yml, then run `segment-source docs`",
+                (
+                    "add them to event_families in catalog/metadata.yml, then run "
+                    "`segment-source docs`"
+                ),
             )
         )
     return worst(

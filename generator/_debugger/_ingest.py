@@ -228,9 +228,14 @@ def _request_reasons(headers: Headers, creds: Credentials, known: bool | None) -
                                   "guide requires it in the header; send Authorization: "
                                   "Basic base64('<writeKey>:')"))  # fmt: skip
         if known is False:
-            reasons.append(reason(WARN, f"write key {creds.masked!r} is not one this debugger "
-                                  "was told about (--write-key): Segment answers 200 to any "
-                                  "key, and its events go to whichever source owns it"))  # fmt: skip
+            reasons.append(
+                reason(
+                    WARN,
+                    f"write key {creds.masked!r} is not one this debugger "
+                    "was told about (--write-key): Segment answers 200 to any "
+                    "key, and its events go to whichever source owns it",
+                )
+            )
     content_type = headers.get("Content-Type") or ""
     if content_type.split(";")[0].strip().lower() != "application/json":
         reasons.append(reason(WARN, "Content-Type must be application/json"))

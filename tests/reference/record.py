@@ -200,7 +200,8 @@ def _number(pattern: str, text: str) -> int:
     found = re.search(pattern, text)
     if not found:
         raise SystemExit(
-            f"record.py: pattern {pattern!r} no longer matches; read the page and update the pattern"
+            f"record.py: pattern {pattern!r} no longer matches; read the page and update the "
+            "pattern"
         )
     return int(found.group(1).replace(",", ""))
 
