@@ -26,6 +26,21 @@ ANSWERS_FILE = ".copier-answers.yml"
 MAX_DATA_FILE_BYTES = 256 * 1024
 
 
+def read_answers_file(project: Path) -> Any:
+    """Load ``project``'s :data:`ANSWERS_FILE` as hostile input.
+
+    Inside the project (no symlink out), a small regular text file, YAML aliases bounded.
+
+    Raises:
+        FileNotFoundError: the project has no answers file.
+        UnsafePathError: the file leads out of the project, or is no small text file.
+        YAMLBombError: its aliases expand too far.
+        ruamel.yaml.error.YAMLError: it is not valid YAML.
+    """
+    path = _paths.inside(project, ANSWERS_FILE, ANSWERS_FILE)
+    return _safe_yaml.load(_paths.read_text(path, ANSWERS_FILE), ANSWERS_FILE)
+
+
 @cache
 def questions() -> dict[str, dict[str, Any]]:
     """Return the asked questions of ``copier.yml`` (key -> settings), in order."""
