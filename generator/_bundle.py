@@ -60,6 +60,7 @@ _FALLBACK_EPOCH = 315532800  # 1980-01-01, the zip epoch
 _EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 
 
+# Its own git runner, not generator._git: hatch_build.py loads this file alone, by path.
 def _git(
     *args: str,
     cwd: Path | None = None,
@@ -203,7 +204,7 @@ def _working_tree(source: Path, bare: Path, files: Sequence[str]) -> str:
 
 
 def _history(source: Path, tips: Sequence[str]) -> list[tuple[str, list[str], str]]:
-    """(commit, parents, committer date as ``epoch tz``) of every ancestor of ``tips``, parents first."""
+    """(commit, parents, ``epoch tz`` date) of every ancestor of ``tips``, parents first."""
     listed = _git(
         "log", "--topo-order", "--reverse", "--format=%H %P%x00%ct %ci", *tips, cwd=source
     )
@@ -330,7 +331,8 @@ def build_bundle(source: Path, version: str, out: Path) -> list[str]:
                     "rev-parse", "--path-format=absolute", "--git-path", "objects", cwd=source
                 ).strip()
             )
-            # Borrow the source's objects instead of copying them; `bundle create` packs what it needs.
+            # Borrow the source's objects instead of copying them; `bundle create` packs
+            # what it needs.
             (bare / "objects" / "info" / "alternates").write_text(f"{objects}\n", encoding="utf-8")
             releases = release_commits(source)
             head = _git("rev-parse", "HEAD", cwd=source).strip()

@@ -1,7 +1,7 @@
 """Migrations: what moves a project along when a template version renames an answer or a file.
 
 Why Python and not copier's ``_migrations``: copier migrations are shell tasks, so they
-need ``--trust``/``unsafe=True`` and run with full rights (copier-notes §4, gotcha 6),
+need ``--trust``/``unsafe=True`` and run with full rights (copier runs them through a shell),
 which the style guide rules out. The generator instead applies a table keyed by template
 version before it calls copier's update, and commits the result, so the project is clean
 again when copier checks it.

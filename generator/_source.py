@@ -5,7 +5,7 @@ root) and ``_commit`` in the form ``git describe --tags`` gives in a clone of it
 ``v0.1.0`` for a release build, ``v0.1.0-3-g5a8c37669ab1`` for a development build three
 commits later (a bare hash before the first release), so plain ``copier update`` resolves
 it in any clone. While the generator runs, git rewrites the URL to a scratch repository
-filled from the bundle in the package (``url.<path>.insteadOf``, copier-notes §2.4), so
+filled from the bundle in the package (``url.<path>.insteadOf``), so
 ``new`` and ``update`` never need the network.
 
 The bundle (``_bundle.py``) mirrors the whole source history with template-only commits,
@@ -66,7 +66,8 @@ def _run_git(*args: str, cwd: Path | None = None) -> str:
     done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise GeneratorError(
-            f"this segment-source's template history is unreadable: git {args[0]}: {done.stderr.strip()}",
+            "this segment-source's template history is unreadable: "
+            f"git {args[0]}: {done.stderr.strip()}",
             _REINSTALL,
         )
     return done.stdout
@@ -293,7 +294,7 @@ def offline_template(tags: Mapping[str, str]) -> Iterator[None]:
         env = redirect_env(repo, scratch / "copier-cache")
         saved = {key: os.environ.get(key) for key in env}
         # copier reads COPIER_CACHE_DIR from os.environ; its git commands run through plumbum,
-        # which copied os.environ when it was imported, so set both (copier-notes gotcha 7).
+        # which copied os.environ when it was imported, so set both.
         os.environ.update(env)
         try:
             from plumbum import local

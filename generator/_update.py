@@ -5,7 +5,7 @@ generator refuses what copier would half-do (a dirty tree, a project that is not
 downgrade, a template version the bundle does not carry, a new question nobody answered),
 applies its migrations, carries over the user's edits to files the new template renamed or
 deleted (``_carry``: copier drops them silently), and afterwards finds every conflict,
-because copier returns normally even when it leaves some (copier-notes §2.2).
+because copier returns normally even when it leaves some.
 
 ``catalog/metadata.yml`` is written by ``generate()`` after rendering; it is not a template
 file, so copier never sees it and an update never touches it. After generation it is the
@@ -25,12 +25,12 @@ from typing import Any
 from packaging.version import Version
 from ruamel.yaml.error import YAMLError
 
-from . import _answers, _carry, _git, _migrations, _paths, _safe_yaml, _source
+from . import _answers, _carry, _copier, _git, _migrations, _paths, _source
 from ._about import __version__
 from ._carry import CarriedEdit
 from .errors import MissingAnswersError, UpdateError
 
-ANSWERS_FILE = ".copier-answers.yml"
+ANSWERS_FILE = _answers.ANSWERS_FILE
 log = logging.getLogger(__name__)
 _HINT = "fix git in the project, then run segment-source update again"
 
@@ -110,16 +110,17 @@ def _locate(project: Path, commit: str) -> tuple[str | None, Version, _source.Re
     if found is None:
         shown = ", ".join(history.releases) or "none yet"
         raise UpdateError(
-            f"{project} records template `{commit}` (`_commit` in {ANSWERS_FILE}), which no build in "
-            f"this segment-source's history ({__version__}) made (releases: {shown})",
-            "update with the segment-source that made the project (a build of a fork carries its own "
-            f"history), or set `_commit` to the release or commit it started from in {ANSWERS_FILE}, "
-            "commit, and run segment-source update again",
+            f"{project} records template `{commit}` (`_commit` in {ANSWERS_FILE}), which no "
+            f"build in this segment-source's history ({__version__}) made (releases: {shown})",
+            "update with the segment-source that made the project (a build of a fork carries "
+            "its own history), or set `_commit` to the release or commit it started from in "
+            f"{ANSWERS_FILE}, commit, and run segment-source update again",
         )
     if found.approximate:
         log.warning(
             "%s was made by a build of a modified checkout (%s); its committed template stands in "
-            "for the old version, so uncommitted template changes of that build count as your edits",
+            "for the old version, so uncommitted template changes of that build count as "
+            "your edits",
             project,
             commit,
         )
@@ -128,9 +129,7 @@ def _locate(project: Path, commit: str) -> tuple[str | None, Version, _source.Re
 
 def _inspect(project: Path) -> _State:
     try:
-        # Inside the project, a small regular file, aliases bounded (generator/_paths.py).
-        path = _paths.inside(project, ANSWERS_FILE, ANSWERS_FILE)
-        loaded = _safe_yaml.load(_paths.read_text(path, ANSWERS_FILE), ANSWERS_FILE)
+        loaded = _answers.read_answers_file(project)
     except FileNotFoundError:
         raise UpdateError(
             f"{project} has no {ANSWERS_FILE}",
@@ -138,13 +137,13 @@ def _inspect(project: Path) -> _State:
         ) from None
     except YAMLError as exc:
         raise UpdateError(
-            f"{path} is not valid YAML: {exc}",
-            "restore it from git (git checkout -- .copier-answers.yml)",
+            f"{project / ANSWERS_FILE} is not valid YAML: {exc}",
+            f"restore it from git (git checkout -- {ANSWERS_FILE})",
         ) from None
     if not isinstance(loaded, dict):
         raise UpdateError(
-            f"{path} is not a mapping of answers",
-            "restore it from git (git checkout -- .copier-answers.yml)",
+            f"{project / ANSWERS_FILE} is not a mapping of answers",
+            f"restore it from git (git checkout -- {ANSWERS_FILE})",
         )
     src, commit = loaded.get("_src_path"), loaded.get("_commit")
     if commit is None or not isinstance(commit, str) or not commit.strip():
@@ -159,7 +158,7 @@ def _inspect(project: Path) -> _State:
         )
     answers = {str(k): v for k, v in loaded.items() if not str(k).startswith("_")}
     template, version, relation = _locate(project, commit)
-    return _State(project, path, answers, commit, template, version, relation)
+    return _State(project, project / ANSWERS_FILE, answers, commit, template, version, relation)
 
 
 def _require_clean(project: Path) -> None:
@@ -167,7 +166,8 @@ def _require_clean(project: Path) -> None:
         project,
         "rev-parse",
         "--show-toplevel",
-        hint="updates need git: `git init && git add -A && git commit`, then run segment-source update again",
+        hint="updates need git: `git init && git add -A && git commit`, "
+        "then run segment-source update again",
     )
     status = _git.git(
         project, "status", "--porcelain", "--untracked-files=all", hint=_HINT
@@ -176,7 +176,8 @@ def _require_clean(project: Path) -> None:
         shown = ", ".join(line[3:] for line in status[:5]) + (", ..." if len(status) > 5 else "")
         raise UpdateError(
             f"{project} has uncommitted changes ({shown})",
-            "commit or stash them (untracked files count too), then run segment-source update again",
+            "commit or stash them (untracked files count too), "
+            "then run segment-source update again",
         )
 
 
@@ -210,7 +211,7 @@ def _refuse_newer(state: _State) -> None:
 def missing_answers(
     project: str | os.PathLike[str] = ".", data: Mapping[str, Any] | None = None
 ) -> list[str]:
-    """The questions this version adds without a default that neither the project nor ``data`` answers.
+    """The questions this version adds without a default that the project and ``data`` leave open.
 
     Raises:
         UpdateError: the project cannot be updated by this generator (see :func:`update`).
@@ -256,24 +257,10 @@ def _conflicts(project: Path, changed: tuple[str, ...]) -> tuple[tuple[str, ...]
 
 
 def _render_old(state: _State) -> dict[str, bytes]:
-    """A fresh render of the project's recorded template version with its answers (as copier's update makes)."""
-    import copier
-
-    with (
-        tempfile.TemporaryDirectory(prefix="segment-source-old.") as tmp,
-        _source.offline_template(state.tags()),
-    ):
+    """A fresh render of the project's recorded template with its answers (as copier's update)."""
+    with tempfile.TemporaryDirectory(prefix="segment-source-old.") as tmp:
         dst = Path(tmp) / "old"
-        copier.run_copy(
-            _source.TEMPLATE_URL,
-            dst,
-            data=dict(state.answers),
-            vcs_ref=state.commit,
-            defaults=True,
-            overwrite=True,
-            quiet=True,
-            unsafe=False,
-        )
+        _copier.copy(dst, state.answers, state.tags(), state.commit)
         return {
             p.relative_to(dst).as_posix(): p.read_bytes()
             for p in dst.rglob("*")
@@ -287,9 +274,8 @@ def _run(
     migrations: list[_migrations.Migration],
     data: Mapping[str, Any],
 ) -> tuple[tuple[str, ...], tuple[CarriedEdit, ...]]:
-    """Apply the migrations, copier's update, then carry over dropped edits; undo everything on failure."""
-    import copier  # half a second to import: only when updating
-    from copier.errors import CopierError
+    """Apply the migrations, copier's update, then carry over dropped edits; undo all on failure."""
+    from copier.errors import CopierError  # half a second to import: only when updating
 
     head = _git.git(project, "rev-parse", "HEAD", hint=_HINT).strip()
     applied: list[str] = []
@@ -303,18 +289,8 @@ def _run(
                 ANSWERS_FILE,
             )
         build = _source.history().build
-        with _source.offline_template(state.tags(**{_source.template_ref(): build})):
-            copier.run_update(
-                project,
-                data=dict(data),
-                answers_file=ANSWERS_FILE,
-                vcs_ref=_source.template_ref(),
-                defaults=True,
-                overwrite=True,
-                conflict="inline",
-                quiet=True,
-                unsafe=False,
-            )
+        target = _source.template_ref()
+        _copier.update(project, data, state.tags(**{target: build}), target)
         _source.record_commit(project / ANSWERS_FILE, build)
         # copier removed the files the new template no longer has; only then is a render of
         # the old version needed, to tell the user's edits from the template's own text.
@@ -415,8 +391,10 @@ def update(
     )
     if linked_out:
         raise UpdateError(
-            f"{state.project} has files that lead outside it through symlinks: {', '.join(linked_out[:5])}",
-            "copier would write through them: replace each link with the file itself, commit, then update",
+            f"{state.project} has files that lead outside it through symlinks: "
+            f"{', '.join(linked_out[:5])}",
+            "copier would write through them: replace each link with the file itself, commit, "
+            "then update",
         )
     target = Version(__version__)
     _refuse_newer(state)

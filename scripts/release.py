@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     text = changelog.read_text(encoding="utf-8")
     if "\n## Unreleased\n" not in text:
         parser.error("CHANGELOG.md has no `## Unreleased` section to release")
-    today = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
+    today = datetime.datetime.now(datetime.UTC).date().isoformat()
     changelog.write_text(
         text.replace("\n## Unreleased\n", f"\n## Unreleased\n\n## {version} - {today}\n", 1),
         encoding="utf-8",

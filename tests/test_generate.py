@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import subprocess
+import tomllib
 import xml.etree.ElementTree as ET
 
 import pytest
-import tomllib
 from ruamel.yaml import YAML
 
 from generator import _segment

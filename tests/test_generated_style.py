@@ -1,4 +1,4 @@
-"""Generated code reads as if written by hand: ruff, with the project's own config, has nothing to say."""
+"""Generated code reads as if written by hand: ruff, with the project's config, finds nothing."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def test_a_hostile_name_is_an_exact_python_literal(rendered):
 
 
 def test_a_long_hostile_name_still_parses_and_passes_ruff(tmp_path):
-    """60 wide characters with docstring-ending quotes and a backslash: still valid, formatted Python."""
+    """60 wide characters with docstring-ending quotes and a backslash: valid, formatted Python."""
     name = '"""\\ ' + "広" * 50 + ' """"'
     assert len(name) <= 60
     answers = {**load_scenario("us-email"), "integration_name": name, "slug": "wide-name"}

@@ -1,7 +1,8 @@
 """The generated package's Python-Markdown extension: segment-docs' dialect in the preview.
 
-The constructs come from segment-docs' cloud-app pages (commit 747b35d8f5f1889b041f2101185d562d7c4c016e):
-premonition callouts (``> success ""`` in customer-io, ``> info "Title"`` in clevertap,
+The constructs come from segment-docs' cloud-app pages
+(commit 747b35d8f5f1889b041f2101185d562d7c4c016e): premonition callouts (``> success ""`` in
+customer-io, ``> info "Title"`` in clevertap,
 ``> warning ""`` in braze), ``{% include content/... %}`` lines (vero, beamer) and
 ``{:target="_blank”}`` with a typographic quote (vero, mailmodo). The sentences are ours.
 """
@@ -60,8 +61,8 @@ def test_error_callout_uses_the_danger_style_and_a_plain_quote_stays_a_quote(ext
 def test_region_include_shows_the_us_only_notice(ext):
     html = render(ext, "{% include content/source-region-unsupported.md %}\n\nText.\n")
     assert (
-        '<div class="admonition warning"><p class="admonition-title">Supported in US workspaces only</p>'
-        in html
+        '<div class="admonition warning"><p class="admonition-title">Supported in US workspaces '
+        "only</p>" in html
     )
     assert '<a href="/docs/guides/regional-segment/">Regional Segment</a>' in html
     assert "{%" not in html

@@ -170,7 +170,7 @@ def test_update_without_edits_equals_a_fresh_copy(
 def test_plain_copier_update_matches_the_wrapper(
     releases: dict[str, Release], tmp_path: Path
 ) -> None:
-    """`copier update` from a clone of the template URL gives the same project as `segment-source update`."""
+    """`copier update` from a clone of the template URL gives what `segment-source update` gives."""
     mirror = tmp_path / "template.git"
     bundle = releases["0.3.0"].venv.glob("lib/python*/site-packages/generator/_template.bundle")
     run("git", "clone", "--quiet", "--mirror", str(next(bundle)), str(mirror))
@@ -227,7 +227,7 @@ def test_new_question_without_default_and_no_terminal_exits_2(
 
 
 def test_check_compares_both_ways(releases: dict[str, Release], tmp_path: Path) -> None:
-    """--check: 2 with an update available, 0 when up to date, 1 when the project is newer than the generator."""
+    """--check: 2 with an update available, 0 when up to date, 1 when the project is newer."""
     project = new_project(releases["0.2.0"], tmp_path / "acme")
     newer = update(releases["0.3.0"], project, "--check", "--json", check=False)
     assert newer.returncode == 2
@@ -308,7 +308,7 @@ def summary_count(stdout: str) -> int:
 def test_renamed_file_carries_the_edits_to_its_new_path(
     releases: dict[str, Release], tmp_path: Path
 ) -> None:
-    """v0.3.0 moves CONTRIBUTING.md (edited) to .github/: the edit follows, reported, exit 1 until `git add`."""
+    """v0.3.0 moves CONTRIBUTING.md (edited) to .github/: the edit follows, reported, exit 1."""
     project = new_project(releases["0.2.0"], tmp_path / "acme")
     old = project / "CONTRIBUTING.md"
     old.write_text(
@@ -344,7 +344,7 @@ def test_renamed_file_carries_the_edits_to_its_new_path(
 
 
 def test_deleted_file_keeps_the_users_version(releases: dict[str, Release], tmp_path: Path) -> None:
-    """v0.3.0 deletes SUPPORT.md (edited): the user's version stays, reported, exit 1; unedited moves stay silent."""
+    """v0.3.0 deletes SUPPORT.md (edited): the user's version stays, reported, exit 1."""
     project = new_project(releases["0.2.0"], tmp_path / "acme")
     support = project / "SUPPORT.md"
     edited = support.read_text(encoding="utf-8") + "\nUSER EDIT: office hours on Fridays.\n"
@@ -363,8 +363,8 @@ def test_deleted_file_keeps_the_users_version(releases: dict[str, Release], tmp_
     assert support.read_text(encoding="utf-8") == edited
     assert done.stderr.startswith("error: 1 conflict to resolve: SUPPORT.md\n")
     assert (
-        "SUPPORT.md: the template deleted it; your version is kept (git rm it to accept the deletion)"
-        in done.stderr
+        "SUPPORT.md: the template deleted it; your version is kept "
+        "(git rm it to accept the deletion)" in done.stderr
     )
     # CONTRIBUTING.md was not edited: its move is the template's, with nothing to report.
     assert (project / ".github" / "CONTRIBUTING.md").exists() and not (
@@ -381,7 +381,7 @@ def test_deleted_file_keeps_the_users_version(releases: dict[str, Release], tmp_
 def test_summary_counts_new_files_and_says_one_conflict(
     releases: dict[str, Release], tmp_path: Path
 ) -> None:
-    """v0.1.0 -> v0.2.0 with a clash: the count includes the new files, "1 conflict", no raw git lines."""
+    """v0.1.0 -> v0.2.0 with a clash: the count has the new files, "1 conflict", no raw git."""
     project = new_project(releases["0.1.0"], tmp_path / "acme")
     readme = project / "README.md"
     lines = readme.read_text(encoding="utf-8").split("\n")
@@ -409,7 +409,7 @@ def refusal(done: subprocess.CompletedProcess[str]) -> str:
 def test_unknown_or_uncarried_commit_is_refused(
     releases: dict[str, Release], tmp_path: Path, commit: str
 ) -> None:
-    """A `_commit` no build in the history made (a fork's, a hand edit) is one clear error; nothing changes."""
+    """A `_commit` no build in the history made (a fork's, a hand edit): one error, no change."""
     project = new_project(releases["0.1.0"], tmp_path / "acme")
     saved = project / ".copier-answers.yml"
     saved.write_text(
@@ -420,11 +420,12 @@ def test_unknown_or_uncarried_commit_is_refused(
     before = files(project)
     stderr = refusal(update(releases["0.2.0"], project, check=False))
     assert stderr == (
-        f"error: {project} records template `{commit}` (`_commit` in .copier-answers.yml), which no "
-        "build in this segment-source's history (0.2.0) made (releases: v0.1.0, v0.2.0)\n"
-        "  hint: update with the segment-source that made the project (a build of a fork carries its "
-        "own history), or set `_commit` to the release or commit it started from in "
-        ".copier-answers.yml, commit, and run segment-source update again\n"
+        f"error: {project} records template `{commit}` (`_commit` in .copier-answers.yml), "
+        "which no build in this segment-source's history (0.2.0) made (releases: v0.1.0, "
+        "v0.2.0)\n"
+        "  hint: update with the segment-source that made the project (a build of a fork "
+        "carries its own history), or set `_commit` to the release or commit it started from "
+        "in .copier-answers.yml, commit, and run segment-source update again\n"
     )
     assert files(project) == before and git(project, "status", "--porcelain") == ""
     assert refusal(update(releases["0.2.0"], project, "--check", check=False)) == stderr
@@ -441,7 +442,7 @@ def installed_bundle(venv: Path) -> Path:
 
 
 def test_missing_bundle_is_refused(releases: dict[str, Release], tmp_path: Path) -> None:
-    """A wheel install without its template history: `update` and `new` refuse with a reinstall hint."""
+    """A wheel install without its template history: `update` and `new` refuse, hint: reinstall."""
     python = copied_release(releases["0.3.0"], tmp_path / "venv")
     bundle = installed_bundle(tmp_path / "venv")
     bundle.unlink()
@@ -452,7 +453,8 @@ def test_missing_bundle_is_refused(releases: dict[str, Release], tmp_path: Path)
         "(pip install --force-reinstall segment-source-generator)\n"
     )
     data = "--data=support_url=https://acme.example/help"
-    # cwd: `python -m` puts the working directory first on sys.path, and this checkout has a generator too.
+    # cwd: `python -m` puts the working directory first on sys.path, and this checkout has
+    # a generator too.
     assert (
         refusal(
             run(python, "-m", "generator", "update", str(project), data, cwd=tmp_path, check=False)

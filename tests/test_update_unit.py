@@ -168,7 +168,7 @@ def test_exports_are_sorted_and_include_update() -> None:
 def test_generate_from_a_checkout_records_the_url_and_a_commit_a_clone_resolves(
     tmp_path: Path,
 ) -> None:
-    """Without a built bundle, one is made from the checkout; the answers never hold a local path."""
+    """Without a built bundle, one is made from the checkout; answers never hold a local path."""
     result = generator.generate(
         tmp_path / "acme",
         {
