@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from ._retry import parse_retry_after
+from .retry import parse_retry_after
 
 # What a network failure looks like from http.client: resets, refused connections,
 # timeouts (socket.timeout is TimeoutError, an OSError) and broken HTTP framing.
