@@ -11,6 +11,7 @@ headers start at once and then get one byte every 50 ms, never ending until rele
 from __future__ import annotations
 
 import base64
+import bisect
 import importlib.util
 import json
 import shutil
@@ -21,7 +22,7 @@ import subprocess
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -137,6 +138,12 @@ def _arrival(sock: socket.socket) -> float:
             seconds, nanos = struct.unpack("qq", value[:16])
             return seconds + nanos / 1e9 - time.time() + time.monotonic()
     return time.monotonic()
+
+
+def most_in_one_second(times: Iterable[float]) -> int:
+    """The most requests that arrived within any window of one second (the ceiling's measure)."""
+    ordered = sorted(times)
+    return max((bisect.bisect_left(ordered, t + 1.0) - i for i, t in enumerate(ordered)), default=0)
 
 
 def _serve(api_factory: Callable[[str], FakeAPI]) -> tuple[FakeAPI, Callable[[], None]]:
