@@ -145,7 +145,9 @@ class Client:
             on_dead_letter: Called as ``on_dead_letter(events, status, reason)`` from a
                 worker thread (or from ``close()``) with the events of a batch that
                 cannot be delivered, once per event; ``status`` is None for network
-                errors or a close that timed out.
+                errors or a close that timed out. Its events count as settled when it
+                returns (``flush()`` and ``close()`` wait for that), and a process
+                exiting waits for a callback still running.
             spool_path: SQLite file that keeps accepted events until delivered.
             exit_timeout: Seconds the exit hook waits for delivery.
             redis_url: Append accepted events to this Redis queue instead of sending

@@ -105,10 +105,6 @@ class _Watchdog:
             self._heap.clear()
             self._cond.notify()
 
-    def reset(self) -> None:
-        """Forget the parent's thread and lock (in a forked child)."""
-        self.__init__()  # type: ignore[misc]
-
     def _run(self) -> None:
         with self._cond:
             while not self.aborted:
@@ -201,11 +197,6 @@ class Transport:
     def abort(self) -> None:
         """End every request in flight now and refuse new ones (any thread may call this)."""
         self._watchdog.abort()
-
-    def after_fork(self) -> None:
-        """Give a forked child its own watchdog (the parent's thread does not exist there)."""
-        self._watchdog.reset()
-        self._local = threading.local()
 
     def close(self) -> None:
         """Close the calling thread's connections."""
