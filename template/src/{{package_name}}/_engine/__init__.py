@@ -1,4 +1,4 @@
-"""The delivery engine behind :class:`~..client.Client`: private, its modules may change in any release.
+"""The delivery engine behind the client (client.py): private, its modules may change in any release.
 
 batcher (request bodies), dispatch (the bounded buffer and scheduler), workers (the
 sending threads), send (one request and its retry decision), transport (HTTP), retry,
