@@ -42,6 +42,36 @@ class Migration:
 
 #: Every migration, oldest first.
 MIGRATIONS: tuple[Migration, ...] = (
+    # Issue 18: the generated package's public modules at the top, the delivery engine in
+    # `_engine/`, the Redis fleet in `fleet/`, the docs preview's extension out of it.
+    Migration(
+        "0.1.1.dev0",
+        "the package is laid out in a public top level, `_engine/` and `fleet/`",
+        renamed_files={
+            "src/*/_batcher.py": "src/*/_engine/batcher.py",
+            "src/*/_dispatch.py": "src/*/_engine/dispatch.py",
+            "src/*/_dotenv.py": "src/*/_engine/dotenv.py",
+            "src/*/_ids.py": "src/*/_engine/ids.py",
+            "src/*/_keys.py": "src/*/_engine/keys.py",
+            "src/*/_ratelimit.py": "src/*/_engine/ratelimit.py",
+            "src/*/_retry.py": "src/*/_engine/retry.py",
+            "src/*/_send.py": "src/*/_engine/send.py",
+            "src/*/_spool.py": "src/*/_engine/spool.py",
+            "src/*/_transport.py": "src/*/_engine/transport.py",
+            "src/*/_workers.py": "src/*/_engine/workers.py",
+            "src/*/regions.py": "src/*/_engine/regions.py",
+            "src/*/fleet.py": "src/*/fleet/__init__.py",
+            "src/*/fleet_cli.py": "src/*/fleet/_commands.py",
+            "src/*/_queue_crypto.py": "src/*/fleet/_crypto.py",
+            "src/*/_redis_ack.py": "src/*/fleet/_ack.py",
+            "src/*/_redis_layout.py": "src/*/fleet/_layout.py",
+            "src/*/_redis_leases.py": "src/*/fleet/_leases.py",
+            "src/*/_redis_limiter.py": "src/*/fleet/_limiter.py",
+            "src/*/_redis_queue.py": "src/*/fleet/_queue.py",
+            "src/*/_redis_worker.py": "src/*/fleet/_worker.py",
+            "src/*/markdown_ext.py": "src/segment_docs_preview.py",
+        },
+    ),
     # The planned v0.2.0 rename of `maintainer` (it reads as a person; Segment's catalog
     # wants the maintaining company). tests/test_update.py builds a v0.2.0 that makes it;
     # until a released template asks `maintainer_company`, the guard in `renamed()` keeps

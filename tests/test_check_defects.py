@@ -140,7 +140,7 @@ def basic_auth_literal(p: Path) -> None:
 
 def no_basic_auth(p: Path) -> None:
     edit(
-        p / f"src/{PACKAGE}/_send.py",
+        p / f"src/{PACKAGE}/_engine/send.py",
         '"Authorization": basic_auth(write_key)',
         '"X-Write-Key": basic_auth(write_key)',
     )
@@ -148,7 +148,7 @@ def no_basic_auth(p: Path) -> None:
 
 def basic_auth_without_colon(p: Path) -> None:
     edit(
-        p / f"src/{PACKAGE}/_keys.py",
+        p / f"src/{PACKAGE}/_engine/keys.py",
         'b64encode(f"{write_key}:".encode())',
         'b64encode(f"{write_key}".encode())',
     )

@@ -95,7 +95,8 @@ def _exported(project: Path, tmp_path: Path) -> str:
 
 def _build(project: Path, renderer: str) -> Path:
     """Build the preview with ``mkdocs`` or ``zensical``; return the site folder."""
-    env = {**ENV, "PYTHONPATH": str(project / "src")}  # the Markdown extension ships in the package
+    # src/segment_docs_preview.py is importable from src, as in an editable install
+    env = {**ENV, "PYTHONPATH": str(project / "src")}
     shutil.rmtree(project / "site", ignore_errors=True)
     cmd = (
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet"]

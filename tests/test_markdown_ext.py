@@ -1,4 +1,4 @@
-"""The generated package's Python-Markdown extension: segment-docs' dialect in the preview.
+"""src/segment_docs_preview.py, the docs preview's extension: segment-docs' dialect in mkdocs.
 
 The constructs come from segment-docs' cloud-app pages
 (commit 747b35d8f5f1889b041f2101185d562d7c4c016e): premonition callouts (``> success ""`` in
@@ -19,7 +19,7 @@ import pytest
 @pytest.fixture(scope="module")
 def ext(rendered):
     """The extension module as generated, imported from the rendered project's file."""
-    path = rendered("us-email").path / "src" / "acme_mail_source" / "markdown_ext.py"
+    path = rendered("us-email").path / "src" / "segment_docs_preview.py"
     spec = importlib.util.spec_from_file_location("generated_markdown_ext", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module

@@ -1,25 +1,29 @@
-"""The per-customer handle: builds Spec calls and hands them to the client.
+"""The customer handle: builds one customer's Spec calls, checks them and hands them on.
 
 A :class:`Customer` holds one customer's write key and region; it checks each call
-(identity, required fields, size, naming) before anything is queued.
+(identity, required fields, size, naming) before anything is queued. It knows nothing of
+the client that made it: it is given the two functions it hands calls to.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from . import __version__, spec
-from ._batcher import utc_now
-from ._ids import MESSAGE_IDS
-from ._keys import key_id
+from . import spec
+from ._engine.batcher import utc_now
+from ._engine.ids import MESSAGE_IDS
+from ._engine.keys import key_id
 from .errors import EventRejected
 from .events import SpecEvent
+from .version import __version__
 
-if TYPE_CHECKING:
-    from .client import Client
+# accept(write_key, region, event JSON): queue one checked event (raises QueueFull...).
+Accept = Callable[[str, str, bytes], None]
+# check_naming(event name, properties): warn about, or refuse, a name breaking the rules.
+CheckNaming = Callable[[str, Mapping[str, Any]], None]
 
 __all__ = ["Customer", "build_message"]
 
@@ -46,10 +50,11 @@ class Customer:
     breaks a rule, :class:`QueueFull` when the buffer is full with ``on_full="raise"``.
     """
 
-    __slots__ = ("_client", "_write_key", "key_id", "region")
+    __slots__ = ("_accept", "_check_naming", "_write_key", "key_id", "region")
 
-    def __init__(self, client: Client, write_key: str, region: str) -> None:
-        self._client = client
+    def __init__(self, write_key: str, region: str, *, accept: Accept, check_naming: CheckNaming) -> None:
+        self._accept = accept
+        self._check_naming = check_naming
         self._write_key = write_key
         self.region = region
         self.key_id = key_id(write_key)  # names the customer in logs and dead-letter reasons
@@ -80,7 +85,7 @@ class Customer:
             name, props = event, dict(properties or {})
         if not name:
             raise EventRejected("track needs an event name (event=...)")
-        self._client._check_naming(name, props)
+        self._check_naming(name, props)
         return self._enqueue("track", {"event": name, "properties": props}, user_id=user_id, **common)
 
     def page(
@@ -123,7 +128,7 @@ class Customer:
 
     def _enqueue(self, kind: str, body: dict[str, Any], *, user_id: str | None, **common: Any) -> dict[str, Any]:
         msg, data = build_message(kind, body, user_id=user_id, **common)
-        self._client._accept(self._write_key, self.region, data)
+        self._accept(self._write_key, self.region, data)
         return msg
 
 
