@@ -14,7 +14,11 @@ answers file it writes (it keeps declared questions only), so nothing is left be
 A file rename is declared for ``update`` to carry the user's edits to the new path
 (``_carry``); without a declaration it is still found when the contents are alike, so
 declare the renames that also rewrite the file. Paths are relative to the project; ``*``
-stands for one path segment (``src/*/delivery.py`` -> ``src/*/sending.py``).
+stands for one path segment (``src/*/delivery.py`` -> ``src/*/sending.py``). File renames
+apply in every update where the old path vanished, whatever the two versions: a
+development build's version cannot tell which side of a move it is on (``0.1.1.dev3`` of
+main may predate a move keyed ``0.1.1.dev0``), and a path that is not in the project's
+last commit never vanishes, so a rename already made changes nothing.
 
 Plain ``copier update`` does not run these migrations; ``segment-source update`` does.
 """
@@ -59,7 +63,6 @@ MIGRATIONS: tuple[Migration, ...] = (
             "src/*/_spool.py": "src/*/_engine/spool.py",
             "src/*/_transport.py": "src/*/_engine/transport.py",
             "src/*/_workers.py": "src/*/_engine/workers.py",
-            "src/*/regions.py": "src/*/_engine/regions.py",
             "src/*/fleet.py": "src/*/fleet/__init__.py",
             "src/*/fleet_cli.py": "src/*/fleet/_commands.py",
             "src/*/_queue_crypto.py": "src/*/fleet/_crypto.py",
@@ -108,7 +111,7 @@ def renamed(
     return result
 
 
-def renamed_files(migrations: Sequence[Migration]) -> dict[str, str]:
+def renamed_files(migrations: Sequence[Migration] = MIGRATIONS) -> dict[str, str]:
     """The declared file renames of ``migrations`` (oldest first), chains followed to their end."""
     result: dict[str, str] = {}
     for migration in migrations:

@@ -300,7 +300,7 @@ def _run(
         if gone:
             old = _render_old(state)
             carried = _carry.carry_over(
-                project, head, tracked, gone, old, _migrations.renamed_files(migrations)
+                project, head, tracked, gone, old, _migrations.renamed_files()
             )
     except BaseException as exc:
         # The tree was clean before: put it back exactly (the migration commit included).

@@ -139,7 +139,8 @@ def test_bundle_from_a_plain_source_tree(source: Path, tmp_path: Path) -> None:
 def test_migrations_apply_once_and_only_across_their_version() -> None:
     table = _migrations.MIGRATIONS
     assert [m.version for m in _migrations.pending(Version("0.1.0"), Version("0.2.0"), table)] == [
-        "0.2.0"
+        "0.1.1.dev0",
+        "0.2.0",
     ]
     assert _migrations.pending(Version("0.2.0"), Version("0.3.0"), table) == []
     pending = _migrations.pending(Version("0.1.0"), Version("0.3.0"), table)
@@ -218,7 +219,9 @@ def test_declared_file_renames_follow_chains_and_wildcards() -> None:
         _carry._declared_target("src/acme_mail/delivery.py", declared) == "src/acme_mail/sending.py"
     )
     assert _carry._declared_target("src/a/b/delivery.py", declared) is None  # `*` is one segment
-    assert _migrations.renamed_files(_migrations.pending(Version("0.1.0"), Version("0.3.0"))) == {}
+    # File renames apply whatever the versions: only issue 18's layout moves are declared.
+    (layout,) = [m for m in _migrations.MIGRATIONS if m.renamed_files]
+    assert _migrations.renamed_files() == dict(layout.renamed_files)
 
 
 BASE = "".join(f"line {n}\n" for n in range(1, 11))

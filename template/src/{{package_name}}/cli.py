@@ -35,7 +35,7 @@ class Command:
 
 # Command name -> its entry. The sample runs when the arguments name no command.
 COMMANDS: dict[str, Command] = {
-    "sample": Command("sample_command", "run", "send the sample scenario to an endpoint (the default)"),
+    "sample": Command("sample", "run", "send the sample scenario to an endpoint (the default)"),
     "worker": Command("fleet._commands", "worker", "send queued events from Redis", _REDIS_EXTRA),
     "stats": Command("fleet._commands", "stats", "counters of the whole Redis fleet", _REDIS_EXTRA),
     "dead-letters": Command("fleet._commands", "dead_letters", "list or requeue dead letters", _REDIS_EXTRA),

@@ -68,7 +68,7 @@ from ._engine.dispatch import ON_FULL, ClientStats, Dispatcher, OnFull
 from ._engine.ids import MESSAGE_IDS
 from ._engine.ratelimit import RateLimiter
 from ._engine.recovery import Recovery
-from ._engine.regions import checked_override, endpoint_for
+from .regions import checked_override, endpoint_for
 from ._engine.retry import RetryPolicy
 from ._engine.settlement import CALLBACKS, DeadLetter, Settlement
 from ._engine.spool import Spool

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from .batcher import Batch
 from .keys import basic_auth, key_id, redact
 from .ratelimit import RateLimiter, Slot
-from .regions import endpoint_for
+from ..regions import endpoint_for
 from .retry import RetryPolicy, is_retryable
 from .transport import NETWORK_ERRORS, Transport
 

@@ -30,7 +30,7 @@ from .. import spec
 from .._engine.batcher import Batch, Outcome
 from .._engine.dispatch import Dispatcher
 from .._engine.keys import key_id
-from .._engine.regions import checked_override, endpoint_for
+from ..regions import checked_override, endpoint_for
 from .._engine.retry import RetryPolicy
 from .._engine.transport import Transport
 from .._engine.workers import WorkerPool

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from .. import spec
+from . import spec
 
 __all__ = ["checked_override", "endpoint_for"]
 
