@@ -176,3 +176,29 @@ def test_plain_copier_update_from_a_clone_as_the_readme_says(
     # And our update reads what plain copier wrote.
     commit_all(project, "plain copier update")
     assert update(history.build("HEAD"), project, "--check").returncode == 0
+
+
+def test_edits_in_moved_files_follow_the_layout_of_issue_18(
+    history: History, tmp_path: Path
+) -> None:
+    """A project of LEGACY with edits in client.py and _dispatch.py: both found after update."""
+    legacy, head = history.build(LEGACY), history.build("HEAD")
+    project = new_project(legacy, tmp_path / "acme")
+    fresh = files(new_project(head, tmp_path / "fresh"))
+    package = "src/acme_mail_source"
+    moves = {f"{package}/client.py": f"{package}/client.py"}
+    moves[f"{package}/_dispatch.py"] = f"{package}/_engine/dispatch.py"
+    before = files(project)
+    for old, new in moves.items():
+        spot = stable_spot(before[old].decode(), fresh[new].decode())
+        insert_line(project / old, spot, f"# edited by hand in {old}")
+    commit_all(project, "my edits")
+    done = update(head, project, check=False)
+    # The move is carried and left unmerged for review (exit 1 until `git add`), as documented.
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert (
+        f"{package}/_engine/dispatch.py: the template renamed {package}/_dispatch.py" in done.stdout
+    )
+    for old, new in moves.items():
+        assert f"# edited by hand in {old}" in (project / new).read_text(encoding="utf-8")
+    assert not (project / f"{package}/_dispatch.py").exists()
