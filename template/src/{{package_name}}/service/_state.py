@@ -26,6 +26,7 @@ class ServiceState:
     endpoints: Mapping[str, str] | None = None
     frame_ancestors: str = "'self'"
     test_timeout: float = 10.0
+    owns_store: bool = False  # built by create_app: closed with the app
     _sender: TestSender | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -38,10 +39,11 @@ class ServiceState:
             return self._sender
 
     def close(self) -> None:
-        """Stop the test sender and close the database connections."""
+        """Stop the test sender; close the store when the app opened it."""
         if self._sender is not None:
             self._sender.close()
-        self.store.close()
+        if self.owns_store:
+            self.store.close()
 
 
 def state(request: Request) -> ServiceState:

@@ -70,6 +70,7 @@ def create_app(
         )
     service = ServiceState(
         store=store or ConnectionStore(),
+        owns_store=store is None,
         service_token=token,
         endpoint=endpoint,
         endpoints=endpoints,

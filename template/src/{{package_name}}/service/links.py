@@ -79,7 +79,7 @@ def settings_link(tenant: str, base_url: str, ttl: float = DEFAULT_TTL, *, secre
         SettingsSecretError: When the secret is missing or malformed.
     """
     token = make_token(secret or SettingsSecret.from_env(), tenant, ttl)
-    return f"{base_url.rstrip('/')}/settings/{quote(tenant, safe='')}?link={token}"
+    return f"{base_url.rstrip('/')}/settings/{quote(tenant, safe=':')}?link={token}"
 
 
 def read_token(secret: SettingsSecret, token: str, tenant: str) -> Session:

@@ -58,12 +58,19 @@ _templates = Environment(
 router = APIRouter(include_in_schema=False)
 
 
-def _page_url(tenant: str) -> str:
-    return f"/settings/{quote(tenant, safe='')}"
+def _root(request: Request) -> str:
+    # Where the app is mounted in a partner's app ("" when it runs alone).
+    return str(request.scope.get("root_path", "")).rstrip("/")
 
 
-def _error_page(message: str, status: int) -> HTMLResponse:
-    html = _templates.get_template("refused.html").render(message=message, name=spec.INTEGRATION_NAME)
+def _page_url(request: Request, tenant: str) -> str:
+    return f"{_root(request)}/settings/{quote(tenant, safe=':')}"
+
+
+def _error_page(request: Request, message: str, status: int) -> HTMLResponse:
+    html = _templates.get_template("refused.html").render(
+        message=message, name=spec.INTEGRATION_NAME, static=f"{_root(request)}/settings-static"
+    )
     return HTMLResponse(html, status_code=status)
 
 
@@ -77,6 +84,7 @@ def _session(request: Request, tenant: str) -> Session:
 
 
 def _render(
+    request: Request,
     service: ServiceState,
     session: Session,
     connection: Connection | None,
@@ -89,7 +97,8 @@ def _render(
     html = _templates.get_template("settings.html").render(
         name=spec.INTEGRATION_NAME,
         tenant=session.tenant,
-        action=_page_url(session.tenant),
+        action=_page_url(request, session.tenant),
+        static=f"{_root(request)}/settings-static",
         csrf=session.csrf,
         labels=LABELS,
         connection=connection,
@@ -106,8 +115,8 @@ def _render(
     return HTMLResponse(html, status_code=status)
 
 
-def _after_post(tenant: str, done: str) -> RedirectResponse:
-    return RedirectResponse(f"{_page_url(tenant)}?done={done}", status_code=303)
+def _after_post(request: Request, tenant: str, done: str) -> RedirectResponse:
+    return RedirectResponse(f"{_page_url(request, tenant)}?done={done}", status_code=303)
 
 
 async def _form(request: Request, session: Session) -> Any:
@@ -126,12 +135,12 @@ async def settings_page(request: Request, tenant: str) -> Response:
         link = request.query_params.get("link")
         if link is not None:
             session = read_token(state(request).store.secret, link, tenant)
-            response: Response = RedirectResponse(_page_url(tenant), status_code=303)
+            response: Response = RedirectResponse(_page_url(request, tenant), status_code=303)
             response.set_cookie(
                 COOKIE,
                 link,
                 max_age=max(1, int(session.expires - time.time())),
-                path=_page_url(tenant),
+                path=_page_url(request, tenant),
                 httponly=True,
                 secure=request.url.scheme == "https",
                 samesite="lax" if state(request).frame_ancestors in ("'self'", "'none'") else "none",
@@ -139,12 +148,12 @@ async def settings_page(request: Request, tenant: str) -> Response:
             return response
         session = _session(request, tenant)
     except InvalidSetting as exc:
-        return _error_page(str(exc), 404)
+        return _error_page(request, str(exc), 404)
     except LinkRefused as exc:
-        return _error_page(str(exc), exc.status)
+        return _error_page(request, str(exc), exc.status)
     service = state(request)
     connection = await run_in_threadpool(service.store.get, tenant)
-    return _render(service, session, connection, done=request.query_params.get("done"))
+    return _render(request, service, session, connection, done=request.query_params.get("done"))
 
 
 @router.post("/settings/{tenant}")
@@ -155,7 +164,7 @@ async def save_settings(request: Request, tenant: str) -> Response:
         session = _session(request, tenant)
         form = await _form(request, session)
     except (InvalidSetting, LinkRefused) as exc:
-        return _error_page(str(exc), getattr(exc, "status", 404))
+        return _error_page(request, str(exc), getattr(exc, "status", 404))
     service = state(request)
     key = str(form.get("write_key") or "")
     try:
@@ -170,8 +179,8 @@ async def save_settings(request: Request, tenant: str) -> Response:
         )
     except InvalidSetting as exc:
         connection = await run_in_threadpool(service.store.get, tenant)
-        return _render(service, session, connection, error=exc, status=422)
-    return _after_post(tenant, "saved")
+        return _render(request, service, session, connection, error=exc, status=422)
+    return _after_post(request, tenant, "saved")
 
 
 @router.post("/settings/{tenant}/test")
@@ -182,7 +191,7 @@ async def send_test(request: Request, tenant: str) -> Response:
         session = _session(request, tenant)
         await _form(request, session)
     except (InvalidSetting, LinkRefused) as exc:
-        return _error_page(str(exc), getattr(exc, "status", 404))
+        return _error_page(request, str(exc), getattr(exc, "status", 404))
     service = state(request)
 
     def run() -> None:
@@ -192,7 +201,7 @@ async def send_test(request: Request, tenant: str) -> Response:
             service.store.record_outcome(tenant, result.status, result.reason)
 
     await run_in_threadpool(run)
-    return _after_post(tenant, "tested")
+    return _after_post(request, tenant, "tested")
 
 
 @router.post("/settings/{tenant}/disconnect")
@@ -203,6 +212,6 @@ async def disconnect(request: Request, tenant: str) -> Response:
         session = _session(request, tenant)
         await _form(request, session)
     except (InvalidSetting, LinkRefused) as exc:
-        return _error_page(str(exc), getattr(exc, "status", 404))
+        return _error_page(request, str(exc), getattr(exc, "status", 404))
     await run_in_threadpool(state(request).store.delete, tenant)
-    return _after_post(tenant, "disconnected")
+    return _after_post(request, tenant, "disconnected")
