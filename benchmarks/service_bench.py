@@ -71,8 +71,8 @@ class Postgres:
     """initdb + pg_ctl in a temporary folder on a free loopback port."""
 
     def __init__(self) -> None:
-        found = (
-            shutil.which("initdb") or sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))[-1]
+        found = shutil.which("initdb") or max(
+            Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[4])
         )
         self.bin = Path(os.path.realpath(found)).parent
         self.folder = Path(tempfile.mkdtemp(prefix="bench-pg-"))
