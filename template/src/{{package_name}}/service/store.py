@@ -13,13 +13,13 @@ characters and a keyed fingerprint stand for it) and, for sending only,
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
 
 from cryptography.fernet import InvalidToken
-from sqlalchemy import Engine, create_engine, delete, event, func, insert, select, update
+from sqlalchemy import Engine, RowMapping, create_engine, delete, event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import _migrate
@@ -357,7 +357,7 @@ class ConnectionStore:
             after = rows[-1].tenant
 
 
-def _connection(row: Mapping[str, Any]) -> Connection:
+def _connection(row: RowMapping) -> Connection:
     created, updated = _utc(row["created_at"]), _utc(row["updated_at"])
     assert created is not None and updated is not None
     return Connection(
