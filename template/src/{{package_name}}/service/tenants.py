@@ -9,7 +9,9 @@ or through the API applies within that time. A turned-off event, and every call 
 disabled connection, is skipped and counted (:meth:`Tenants.stats`). When Segment
 refuses a tenant's key (401/403), the client's dead-letter callback, which
 :class:`Tenants` chains onto, marks the connection ``refused`` so the page and the API
-show it. Works the same with ``Client(redis_url=...)``: the handle is the client's.
+show it. Works the same with ``Client(redis_url=...)``: the handle is the client's; the
+fleet's workers hear Segment's answers, so bring their dead letters over with
+:meth:`Tenants.record_dead_letters`.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from ..client import Client, Customer
 from ..events import SpecEvent
@@ -34,6 +37,19 @@ log = logging.getLogger(__name__)
 # Dead-letter reasons name the customer by its key's fingerprint ("customer 1a2b3c4d (eu): ...").
 _WHO = re.compile(r"customer ([0-9a-f]{8}) \(")
 _PROJECT_EVENTS = frozenset(ALL_EVENTS)
+
+
+class FleetDeadLetter(Protocol):
+    """What :meth:`Tenants.record_dead_letters` reads of a fleet dead letter (``fleet.DeadLetter``)."""
+
+    @property
+    def customer(self) -> str: ...
+    @property
+    def status(self) -> int | None: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def at(self) -> datetime: ...
 
 
 class NotConnected(LookupError):
@@ -182,6 +198,24 @@ class Tenants:
     def forget(self, tenant: str) -> None:
         """Drop a tenant's cached lookup (the next ``for_tenant`` reads the store)."""
         self._cache.pop(tenant, None)
+
+    def record_dead_letters(self, dead_letters: Iterable[FleetDeadLetter]) -> int:
+        """Mark connections from the Redis fleet's dead letters (``fleet.dead_letters(url)``).
+
+        The fleet's workers, not this process, hear Segment's 401/403; call this now and
+        then (say, each minute) to bring their verdicts to the page and the API. Only
+        tenants this process has looked up are known by their key's fingerprint.
+
+        Returns:
+            How many dead letters were recorded.
+        """
+        recorded = 0
+        for dead in dead_letters:
+            tenant = self._tenant_of_key.get(dead.customer)
+            if tenant is not None:
+                self.store.record_outcome(tenant, dead.status, dead.reason, at=dead.at)
+                recorded += 1
+        return recorded
 
     def stats(self) -> TenantStats:
         """Return how many calls the connections' settings skipped."""
