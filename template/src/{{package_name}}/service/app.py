@@ -10,7 +10,9 @@ join the same app with ``app.include_router(...)``.
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 
@@ -30,6 +32,19 @@ __all__ = ["MAX_BODY_BYTES", "SERVICE_TOKEN_ENV", "ServiceConfigError", "create_
 
 SERVICE_TOKEN_ENV = "SEGMENT_SERVICE_TOKEN"
 MAX_BODY_BYTES = 64 * 1024  # a connection is a few hundred bytes; the page's form a few KB
+
+
+class _HideLinkTokens(logging.Filter):
+    """Keep settings-link tokens out of uvicorn's access log (a token opens a customer's page)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and len(record.args) > 2 and "link=" in str(record.args[2]):
+            record.args = (*record.args[:2], _LINK_TOKEN.sub("link=<hidden>", str(record.args[2])), *record.args[3:])
+        return True
+
+
+_LINK_TOKEN = re.compile(r"link=[^&\s]*")
+_ACCESS_FILTER = _HideLinkTokens()
 
 
 class ServiceConfigError(ServiceError, ValueError):
@@ -96,6 +111,7 @@ def create_app(
     app.include_router(pages.router)
     app.mount("/settings-static", StaticFiles(directory=pages.STATIC_DIR), name="settings-static")
     app.add_middleware(_Guard, frame_ancestors=frame_ancestors)
+    logging.getLogger("uvicorn.access").addFilter(_ACCESS_FILTER)  # the same object: added once
     return app
 
 
