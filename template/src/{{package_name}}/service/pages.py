@@ -45,7 +45,6 @@ LABELS = {
 REGION_NAMES = {"us": "US (Oregon)", "eu": "EU (Dublin)"}
 _DONE = {
     "saved": "Saved.",
-    "tested": "Test event sent.",
     "disconnected": "Disconnected: the write key is deleted. Paste one again to reconnect.",
 }
 
