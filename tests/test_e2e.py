@@ -71,8 +71,8 @@ def installed_wheel(venv_bin, tmp_path_factory):
 def test_generated_project_passes_its_tests_and_docs_build(rendered, venv_bin, name):
     project = rendered(name).path
     env = {**os.environ, "PYTHONPATH": str(project / "src")}
-    # The [redis] extra (installed offline from what the venv sees), so the project's Redis
-    # fleet tests run against a real redis-server instead of skipping.
+    # The [redis] and [service] extras (installed offline from what the venv sees), so the
+    # project's Redis fleet and service tests run against real servers instead of skipping.
     _run(
         [
             str(venv_bin / "pip"),
@@ -81,7 +81,7 @@ def test_generated_project_passes_its_tests_and_docs_build(rendered, venv_bin, n
             "--no-index",
             "--no-build-isolation",
             "-e",
-            ".[redis]",
+            ".[redis,service]",
         ],
         project,
     )

@@ -37,8 +37,19 @@ PUBLIC = {
     "spec",
     "version",
 }
-SUBPACKAGES = {"_engine", "fleet"}
-COMMANDS = ["sample", "worker", "stats", "dead-letters", "queue-secret"]
+SUBPACKAGES = {"_engine", "fleet", "service"}
+COMMANDS = [
+    "sample",
+    "worker",
+    "stats",
+    "dead-letters",
+    "queue-secret",
+    "serve",
+    "db",
+    "settings-link",
+    "settings-secret",
+    "rotate-secret",
+]
 
 # The package's files in the layout before issue 18: `git ls-tree -r --name-only 5a8c376
 # template/src` (the build the lead's update test starts from).

@@ -3,6 +3,8 @@
     <command> [sample] [--endpoint URL] ...     send the sample scenario (the default)
     <command> worker --redis-url URL ...        the Redis fleet ([redis] extra): worker,
     <command> stats | dead-letters | queue-secret   stats, dead-letters, queue-secret
+    <command> serve | db | settings-link ...    the service ([service] extra): serve, db,
+    <command> settings-secret | rotate-secret   settings-link, settings-secret, rotate-secret
 
 A command is a module's function ``(argv, prog) -> exit code``, imported only when it
 runs, so a command that needs an extra never makes the others import it.
@@ -20,7 +22,8 @@ from typing import cast
 
 from . import spec
 
-_REDIS_EXTRA = ("redis", "cryptography")
+_REDIS = ("redis", ("redis", "cryptography"))
+_SERVICE = ("service", ("fastapi", "uvicorn", "sqlalchemy", "alembic", "cryptography", "jinja2"))
 
 
 @dataclass(frozen=True)
@@ -30,16 +33,25 @@ class Command:
     module: str  # relative to this package
     function: str
     summary: str
-    needs: tuple[str, ...] = ()  # top-level modules of its extra
+    extra: tuple[str, tuple[str, ...]] | None = None  # its extra, and the modules it brings
 
 
 # Command name -> its entry. The sample runs when the arguments name no command.
 COMMANDS: dict[str, Command] = {
     "sample": Command("sample", "run", "send the sample scenario to an endpoint (the default)"),
-    "worker": Command("fleet._commands", "worker", "send queued events from Redis", _REDIS_EXTRA),
-    "stats": Command("fleet._commands", "stats", "counters of the whole Redis fleet", _REDIS_EXTRA),
-    "dead-letters": Command("fleet._commands", "dead_letters", "list or requeue dead letters", _REDIS_EXTRA),
-    "queue-secret": Command("fleet._commands", "queue_secret", "print a new SEGMENT_QUEUE_SECRET", _REDIS_EXTRA),
+    "worker": Command("fleet._commands", "worker", "send queued events from Redis", _REDIS),
+    "stats": Command("fleet._commands", "stats", "counters of the whole Redis fleet", _REDIS),
+    "dead-letters": Command("fleet._commands", "dead_letters", "list or requeue dead letters", _REDIS),
+    "queue-secret": Command("fleet._commands", "queue_secret", "print a new SEGMENT_QUEUE_SECRET", _REDIS),
+    "serve": Command("service.commands", "serve", "the connections API and settings page", _SERVICE),
+    "db": Command("service.commands", "db", "create or upgrade the connections database", _SERVICE),
+    "settings-link": Command("service.commands", "settings_link", "a signed settings link", _SERVICE),
+    "settings-secret": Command(
+        "service.commands", "settings_secret", "print a new SEGMENT_SETTINGS_SECRET", _SERVICE
+    ),
+    "rotate-secret": Command(
+        "service.commands", "rotate_secret", "re-seal every stored write key", _SERVICE
+    ),
 }
 DEFAULT = "sample"
 
@@ -51,7 +63,8 @@ def _function(name: str) -> Callable[[Sequence[str], str | None], int]:
 
 
 def _missing(entry: Command) -> list[str]:
-    return [name for name in entry.needs if importlib.util.find_spec(name) is None]
+    modules = entry.extra[1] if entry.extra else ()
+    return [name for name in modules if importlib.util.find_spec(name) is None]
 
 
 def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
@@ -67,10 +80,12 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
         name, args, prog = args[0], args[1:], f"{prog} {args[0]}"
     else:
         name = DEFAULT
-    missing = _missing(COMMANDS[name])
-    if missing:
-        extra = f"pip install '{spec.INTEGRATION_SLUG}-source[redis]'"
-        print(f"error: `{name}` needs the [redis] extra ({', '.join(missing)} missing): {extra}", file=sys.stderr)
+    entry = COMMANDS[name]
+    missing = _missing(entry)
+    if missing and entry.extra:
+        extra = entry.extra[0]
+        install = f"pip install '{spec.INTEGRATION_SLUG}-source[{extra}]'"
+        print(f"error: `{name}` needs the [{extra}] extra ({', '.join(missing)} missing): {install}", file=sys.stderr)
         return 1
     try:
         return _function(name)(args, prog)
