@@ -101,20 +101,13 @@ class History:
         return self._built[commit]
 
     def first_template_change_after(self, ref: str) -> str:
-        """The first commit after ``ref`` (toward HEAD) that changed the template."""
-        listed = git(
-            self.clone,
-            "log",
-            "--reverse",
-            "--format=%H",
-            f"{ref}..HEAD",
-            "--",
-            "copier.yml",
-            "template",
-            "docs_templates",
-        )
-        assert listed.split(), f"no template change after {ref}"
-        return listed.split()[0]
+        """The first commit of main after ``ref`` that changed the template (a merge counts)."""
+        for commit in git(
+            self.clone, "rev-list", "--first-parent", "--reverse", f"{ref}..HEAD"
+        ).split():
+            if self.template_differs(f"{commit}^1", commit):
+                return commit
+        raise AssertionError(f"no template change on main after {ref}")
 
     def template_differs(self, old: str, new: str) -> bool:
         diff = git(

@@ -68,7 +68,6 @@ from ._engine.dispatch import ON_FULL, ClientStats, Dispatcher, OnFull
 from ._engine.ids import MESSAGE_IDS
 from ._engine.ratelimit import RateLimiter
 from ._engine.recovery import Recovery
-from .regions import checked_override, endpoint_for
 from ._engine.retry import RetryPolicy
 from ._engine.settlement import CALLBACKS, DeadLetter, Settlement
 from ._engine.spool import Spool
@@ -77,6 +76,7 @@ from ._engine.workers import WorkerPool
 from .customer import Customer
 from .errors import ClientClosed, DeliveryTimeout, EventRejected, Where
 from .naming import naming_advice, naming_problems
+from .regions import checked_override, endpoint_for
 
 if TYPE_CHECKING:
     from typing_extensions import Self  # typing.Self from Python 3.11

@@ -13,10 +13,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..regions import endpoint_for
 from .batcher import Batch
 from .keys import basic_auth, key_id, redact
 from .ratelimit import RateLimiter, Slot
-from ..regions import endpoint_for
 from .retry import RetryPolicy, is_retryable
 from .transport import NETWORK_ERRORS, Transport
 

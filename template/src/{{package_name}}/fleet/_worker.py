@@ -30,10 +30,10 @@ from .. import spec
 from .._engine.batcher import Batch, Outcome
 from .._engine.dispatch import Dispatcher
 from .._engine.keys import key_id
-from ..regions import checked_override, endpoint_for
 from .._engine.retry import RetryPolicy
 from .._engine.transport import Transport
 from .._engine.workers import WorkerPool
+from ..regions import checked_override, endpoint_for
 from ._ack import FINISH_SCRIPT, acknowledge
 from ._crypto import KeyVault
 from ._layout import DEFAULT_SHARDS, GROUP, UNAVAILABLE, Backoff, Entry, Layout, connect, open_queue, redacted
