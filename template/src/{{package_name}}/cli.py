@@ -46,12 +46,8 @@ COMMANDS: dict[str, Command] = {
     "serve": Command("service.commands", "serve", "the connections API and settings page", _SERVICE),
     "db": Command("service.commands", "db", "create or upgrade the connections database", _SERVICE),
     "settings-link": Command("service.commands", "settings_link", "a signed settings link", _SERVICE),
-    "settings-secret": Command(
-        "service.commands", "settings_secret", "print a new SEGMENT_SETTINGS_SECRET", _SERVICE
-    ),
-    "rotate-secret": Command(
-        "service.commands", "rotate_secret", "re-seal every stored write key", _SERVICE
-    ),
+    "settings-secret": Command("service.commands", "settings_secret", "print a new SEGMENT_SETTINGS_SECRET", _SERVICE),
+    "rotate-secret": Command("service.commands", "rotate_secret", "re-seal every stored write key", _SERVICE),
 }
 DEFAULT = "sample"
 
