@@ -197,7 +197,7 @@ def test_edits_in_moved_files_follow_the_layout_of_issue_18(
     # The move is carried and left unmerged for review (exit 1 until `git add`), as documented.
     assert done.returncode == 1, done.stdout + done.stderr
     assert (
-        f"{package}/_engine/dispatch.py: the template renamed {package}/_dispatch.py" in done.stdout
+        f"{package}/_engine/dispatch.py: the template renamed {package}/_dispatch.py" in done.stderr
     )
     for old, new in moves.items():
         assert f"# edited by hand in {old}" in (project / new).read_text(encoding="utf-8")

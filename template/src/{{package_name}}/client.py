@@ -321,7 +321,7 @@ class Client:
             host_of=self._host_of,
             limiter=RateLimiter(self.requests_per_second),
         )
-        self._settlement = Settlement(self._dispatcher, self._spool, self.on_dead_letter)
+        self._settlement = Settlement(self._dispatcher, self._spool, lambda: self.on_dead_letter)
         self._pool = WorkerPool(
             dispatcher=self._dispatcher,
             transport=self._transport,

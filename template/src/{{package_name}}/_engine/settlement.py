@@ -82,9 +82,13 @@ CALLBACKS = RunningCallbacks()
 class Settlement:
     """Hands off the batches of one client and settles them; thread-safe."""
 
-    def __init__(self, dispatcher: Dispatcher, spool: Spool | None, on_dead_letter: DeadLetter | None) -> None:
+    def __init__(
+        self, dispatcher: Dispatcher, spool: Spool | None, on_dead_letter: Callable[[], DeadLetter | None]
+    ) -> None:
         self._dispatcher = dispatcher
         self._spool = spool
+        # Read when a batch dies, not when the client starts: a callback set later (or
+        # chained onto the first, as the service's Tenants does) is the one called.
         self._on_dead_letter = on_dead_letter
         self._lock = threading.Lock()
         self._handoffs = 0  # hand-offs in progress: the spool stays open for them
@@ -131,12 +135,13 @@ class Settlement:
             self._close_spool()
 
     def _dead_letter(self, batch: Batch, status: int | None, reason: str) -> None:
-        if self._on_dead_letter is None:
+        callback = self._on_dead_letter()
+        if callback is None:
             log.error("dead-letter: %d events not delivered (status %s): %s", len(batch.events), status, reason)
             return
         with CALLBACKS.running(len(batch.events)):
             try:
-                self._on_dead_letter([json.loads(e) for e in batch.events], status, reason)
+                callback([json.loads(e) for e in batch.events], status, reason)
             except Exception:  # the callback's bug must not stop the worker
                 log.exception("on_dead_letter raised; %d events only logged", len(batch.events))
 
