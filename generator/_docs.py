@@ -59,7 +59,7 @@ def markdown_url(value: str) -> str:
     return str(_environment().get_template(MARKDOWN_MACROS).module.url(value))  # type: ignore[attr-defined]
 
 
-def render_page(project: Project, facts: Mapping[str, str] | None = None) -> str:
+def render_page(project: Project, facts: Mapping[str, object] | None = None) -> str:
     """Render the page from the project's catalog with plain Jinja (no copier needed).
 
     Args:

@@ -93,6 +93,11 @@ def naming() -> ModuleType:
     return module
 
 
+def spec_spellings() -> frozenset[str]:
+    """Property names the Spec itself writes in camelCase (``startupTime``): not errors."""
+    return frozenset(data().get("spec_spellings") or ())
+
+
 def naming_problems(event: str | None, properties: list[str] | tuple[str, ...] = ()) -> list[str]:
     """Check one event against Proper Case, snake_case and every Spec name (all families).
 
@@ -100,7 +105,9 @@ def naming_problems(event: str | None, properties: list[str] | tuple[str, ...] =
     for a name that may mean a Spec event (only ever a warning).
     """
     names = [e.name for e in spec_events()]
-    problems: list[str] = naming().naming_problems(event, properties, names, lookalikes())
+    problems: list[str] = naming().naming_problems(
+        event, properties, names, lookalikes(), spec_spellings()
+    )
     if event is not None and naming().spec_name_for(event, names, lookalikes()) is None:
         problems += naming().naming_advice(event, similar_names())
     return problems

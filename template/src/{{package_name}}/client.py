@@ -72,6 +72,7 @@ from ._spool import Spool
 from ._transport import Transport
 from ._workers import WorkerPool
 from .customer import Customer
+from .identity import checked_fallback
 from .errors import ClientClosed, DeliveryTimeout, EventRejected, SourceError
 from .naming import naming_advice, naming_problems
 from .regions import checked_override, endpoint_for
@@ -121,6 +122,7 @@ class Client:
         spool_path: str | os.PathLike[str] | None = None,
         exit_timeout: float = 10.0,
         redis_url: str | None = None,
+        anonymous_fallback: str = spec.ANONYMOUS_FALLBACK,
     ) -> None:
         """Create the client; its workers start with the first event.
 
@@ -151,6 +153,9 @@ class Client:
                 them (the ``[redis]`` extra; ``python -m <package> worker`` sends them);
                 ``max_queued_events`` then bounds the whole queue and ``on_full`` also
                 covers an unavailable server. Needs ``SEGMENT_QUEUE_SECRET``.
+            anonymous_fallback: A call without ``user_id``: ``"none"`` refuses it (Segment's
+                guide); ``"email"`` sends the email address (``context.traits.email``) as
+                the ``anonymousId``. Default: the project's answer (:mod:`.identity`).
 
         Raises:
             ValueError: For a bad option or endpoint.
@@ -185,6 +190,7 @@ class Client:
         self.retry = retry or RetryPolicy()
         self.on_dead_letter = on_dead_letter
         self.exit_timeout = exit_timeout
+        self.anonymous_fallback = checked_fallback(anonymous_fallback)  # identity.py: who a call is about
         self._naming_seen: dict[tuple[str, tuple[str, ...]], list[str]] = {}
         self._closed = False
         self._close_lock = threading.Lock()
@@ -343,7 +349,7 @@ class Client:
         key = (name, tuple(props))
         problems = self._naming_seen.get(key)
         if problems is None:
-            problems = naming_problems(name, props, spec.ALL_SPEC_EVENT_NAMES, spec.LOOKALIKES)
+            problems = naming_problems(name, props, spec.ALL_SPEC_EVENT_NAMES, spec.LOOKALIKES, spec.SPEC_SPELLINGS)
             if len(self._naming_seen) >= _NAMING_CACHE_SIZE:
                 self._naming_seen.clear()
             self._naming_seen[key] = problems

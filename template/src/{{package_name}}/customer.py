@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from . import __version__, spec
+from . import __version__, identity, spec
 from ._batcher import utc_now
 from ._ids import MESSAGE_IDS
 from ._keys import key_id
@@ -122,7 +122,9 @@ class Customer:
         return self._enqueue("alias", {"previousId": str(previous_id)}, user_id=user_id, **common)
 
     def _enqueue(self, kind: str, body: dict[str, Any], *, user_id: str | None, **common: Any) -> dict[str, Any]:
-        msg, data = build_message(kind, body, user_id=user_id, **common)
+        msg, data = build_message(
+            kind, body, user_id=user_id, anonymous_fallback=self._client.anonymous_fallback, **common
+        )
         self._client._accept(self._write_key, self.region, data)
         return msg
 
@@ -137,6 +139,7 @@ def build_message(
     timestamp: datetime | str | None = None,
     message_id: str | None = None,
     integrations: Mapping[str, Any] | None = None,
+    anonymous_fallback: str = spec.ANONYMOUS_FALLBACK,
 ) -> tuple[dict[str, Any], bytes]:
     """Build one call's message and its JSON, checked against Segment's rules.
 
@@ -146,12 +149,14 @@ def build_message(
     Args:
         kind: "identify", "track", "page", "screen", "group" or "alias".
         body: The call's own fields (``event``, ``properties``, ``traits``...).
-        user_id: The user; this or ``anonymous_id`` is required.
-        anonymous_id: The anonymous id.
+        user_id: The user; required unless ``anonymous_fallback`` is ``"email"`` and the
+            call carries an email address (see :mod:`.identity`).
+        anonymous_id: The anonymous id, sent beside ``user_id``.
         context: Extra context; ``context.integration`` is always set.
         timestamp: When it happened (aware datetime or ISO-8601); default now.
         message_id: The id Segment deduplicates by; default a new uuid4.
         integrations: Per-destination switches.
+        anonymous_fallback: What a call without ``user_id`` does (:mod:`.identity`).
 
     Returns:
         The message and its compact JSON bytes.
@@ -160,8 +165,9 @@ def build_message(
         EventRejected: For a missing identity, an overlong messageId, a value that is not
             JSON, or an event over 32 KB.
     """
-    if not user_id and not anonymous_id:
-        raise EventRejected(f"{kind} needs user_id or anonymous_id")
+    user_id, anonymous_id = identity.resolve(
+        kind, body, context or {}, user_id=user_id, anonymous_id=anonymous_id, fallback=anonymous_fallback
+    )
     message_id = message_id or MESSAGE_IDS.next()
     if len(message_id) > spec.MAX_MESSAGE_ID_CHARS:
         raise EventRejected(f"message_id is over {spec.MAX_MESSAGE_ID_CHARS} characters")
