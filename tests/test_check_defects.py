@@ -89,7 +89,7 @@ def email_clicked_in_code(p: Path) -> None:
     edit(
         p / EVENTS,
         'spec_name: ClassVar[str] = "Email Link Clicked"',
-        'spec_name: ClassVar[str] = "Email Clicked"',
+        'spec_name: ClassVar[str] = "Email Link Click"',
     )
 
 
@@ -209,7 +209,7 @@ DEFECTS = {
         email_clicked_in_code,
         "spec.names",
         Status.RED,
-        "'Email Clicked' looks like the Spec event 'Email Link Clicked'",
+        "'Email Link Click' looks like the Spec event 'Email Link Clicked'",
         also=("spec.coverage",),
     ),
     "camel-case-property": Defect(

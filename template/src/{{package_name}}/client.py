@@ -72,8 +72,8 @@ from ._spool import Spool
 from ._transport import Transport
 from ._workers import WorkerPool
 from .customer import Customer
-from .identity import checked_fallback
 from .errors import ClientClosed, DeliveryTimeout, EventRejected, SourceError
+from .identity import checked_fallback
 from .naming import naming_advice, naming_problems
 from .regions import checked_override, endpoint_for
 

@@ -38,7 +38,7 @@ def _key(name: str) -> str:
 def spec_name_for(name: str, spec_names: Iterable[str], lookalikes: Mapping[str, str]) -> str | None:
     """Return the Spec event name ``name`` imitates, or None when it is fine as it is.
 
-    A look-alike is a known wrong name ("Email Clicked") or a Spec name spelt another
+    A look-alike is a known wrong name ("Email Link Click") or a Spec name spelt another
     way ("email_opened"). Either gets a partner source rejected by Segment's review.
     """
     spec_names = list(spec_names)
