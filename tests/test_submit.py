@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -128,13 +129,13 @@ def test_the_evidence_lists_every_sample_event_passing(project, tmp_path):
 
 
 def test_an_event_that_fails_the_debugger_is_named_in_the_report(project, tmp_path):
-    """A sample that sends a look-alike name gets a fail verdict and the report says which."""
+    """A sample that sends a look-alike of a Spec name gets a fail verdict and the report says which."""
     sample = next(project.glob("src/*/events.py"))
-    edit(sample, '"Email Opened"', '"Email Open"', count=10)
+    edit(sample, '"Email Opened"', '"EMAIL OPENED"', count=10)
     out = submit(project, out=tmp_path / "s", force=True).out
     report = (out / "evidence/report.md").read_text()
     assert "1 of 4 sample events did not pass" in report
-    assert re.search(r"\| Email Open \| \*\*fail\*\* \| .*Email Opened", report)
+    assert re.search(r"\| EMAIL OPENED \| \*\*fail\*\* \| .*Email Opened", report)
     assert "**red** Test component" in (out / "checklist.md").read_text()
 
 
@@ -200,6 +201,10 @@ def test_submission_is_git_ignored_in_a_generated_project(project):
     submit(project)
     assert git(project, "status", "--porcelain") == ""
     assert (project / "submission/portal.md").is_file()
+    # Made like any folder (the umask's mode), not the staging directory's private 0700.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert (project / "submission").stat().st_mode & 0o777 == 0o777 & ~mask
 
 
 def test_segment_docs_clone_gets_a_branch_and_the_pr_command(project, tmp_path, capsys):

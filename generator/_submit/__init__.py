@@ -80,6 +80,12 @@ def _out_dir(project: Project, out: str | os.PathLike[str] | None) -> Path:
     return target
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def _write_tree(root: Path, files: dict[str, bytes]) -> None:
     for relative, data in files.items():
         path = root / relative
@@ -137,6 +143,7 @@ def submit(
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
+        staging.chmod(0o777 & ~_umask())  # mkdtemp makes it 0700; a folder to share is not
         _write_tree(staging, files)
         made = _patch.branch(change, Path(segment_docs), proj.slug) if segment_docs else None
         old = None
