@@ -31,23 +31,18 @@ client: one thread cannot build the ~55,000 events a second it needed.)
 from __future__ import annotations
 
 import argparse
-import heapq
-import itertools
 import json
 import os
-import random
 import resource
-import selectors
-import socket
-import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
+
+from _sink import Sink  # benchmarks/ is on the path: the script's own folder
 
 REPO = Path(__file__).resolve().parent.parent
 ANSWERS = {
@@ -65,189 +60,6 @@ THEIRS_DELAY_EVENTS = 5_000
 FLOOD_BYTES = 10 * 1024**3  # what scenario 6's producer offers
 FLOOD_SECONDS = 15.0  # ...for at most this long
 DELAYS = (0.0, 0.05, 0.2)
-
-# --------------------------------------------------------------------------- the sink
-
-
-def serve_sink(mode: str, port_file: str) -> None:
-    """Run the sink until killed; ``mode`` is "ok" (all 200), "faulty" (503/429) or
-    "delay:<seconds>" (all 200, each answered that long after it arrived).
-
-    One thread serves every connection (selectors) and stamps a request's arrival with the
-    kernel's receive time of its first byte: with a thread per connection stamping when it
-    got the GIL, arrivals were blurred by tens of milliseconds on a busy machine (and by
-    hundreds when the sink itself was descheduled), enough to see 52 (or 70) requests in a
-    second that the client had spread over more than one.
-    """
-    delay = float(mode.split(":", 1)[1]) if mode.startswith("delay:") else 0.0
-    rng = random.Random(1234)
-    state: dict[str, Any] = {
-        "requests": 0,
-        "answered": {},
-        "times": [],
-        "seq_ids": {},
-        "delivered_events": 0,
-        "bodies": [],
-        "bytes": 0,
-    }
-
-    def stats() -> bytes:
-        for raw in state[
-            "bodies"
-        ]:  # parsed only when asked: parsing at arrival would delay the next stamps
-            batch = json.loads(raw)["batch"]
-            state["delivered_events"] += len(batch)
-            for event in batch:
-                state["seq_ids"].setdefault(str(event["properties"]["seq"]), set()).add(
-                    event["messageId"]
-                )
-        state["bodies"].clear()
-        seq_ids = state["seq_ids"]
-        times = sorted(state["times"])
-        window, j = 0, 0
-        for i, t in enumerate(times):  # most requests in any 1 s window
-            while times[j] <= t - 1.0:
-                j += 1
-            window = max(window, i - j + 1)
-        return json.dumps(
-            {
-                "requests": state["requests"],
-                "answered": state["answered"],
-                "delivered_events": state["delivered_events"],
-                "distinct_seqs": len(seq_ids),
-                "dup_distinct_ids": sum(len(ids) - 1 for ids in seq_ids.values()),
-                "max_requests_in_1s": window,
-                "max_seq": max((int(s.split("-")[-1]) for s in seq_ids), default=-1),
-                "first_to_last_s": (times[-1] - times[0]) if len(times) > 1 else 0.0,
-                "bytes": state["bytes"],
-            }
-        ).encode()
-
-    def handle(conn: _Conn, head: bytes, raw: bytes) -> None:
-        lines = head.decode("latin-1").split("\r\n")
-        if lines[0].startswith("GET"):
-            conn.reply(200, stats(), {})
-            return
-        roll = rng.random() if mode == "faulty" else 1.0
-        status, headers = (
-            (503, {}) if roll < 0.20 else (429, {"Retry-After": "1"}) if roll < 0.25 else (200, {})
-        )
-        state["requests"] += 1
-        state["bytes"] += len(raw)
-        state["times"].append(conn.arrived)
-        state["answered"][str(status)] = state["answered"].get(str(status), 0) + 1
-        if status == 200:
-            state["bodies"].append(raw)
-        heapq.heappush(due, (conn.arrived + delay, next(order), conn, status, headers))
-
-    selector = selectors.DefaultSelector()
-    due: list[tuple[float, int, _Conn, int, dict[str, str]]] = []
-    order = itertools.count()
-    listener = socket.create_server(("127.0.0.1", 0), backlog=1024)
-    listener.setblocking(False)
-    selector.register(listener, selectors.EVENT_READ)
-    Path(port_file).write_text(str(listener.getsockname()[1]))
-    while True:
-        timeout = None if not due else max(due[0][0] - time.time(), 0.0)
-        for key, _ in selector.select(timeout):
-            if key.fileobj is listener:
-                sock, _ = listener.accept()
-                sock.setblocking(False)
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
-                selector.register(sock, selectors.EVENT_READ, _Conn(sock))
-            elif not key.data.read(handle):
-                selector.unregister(key.fileobj)
-                key.fileobj.close()
-        while due and due[0][0] <= time.time():
-            _, _, conn, status, headers = heapq.heappop(due)
-            conn.reply(status, b'{"success": true}', headers)
-
-
-# Kernel receive timestamps (Linux): the sink stamps a request's arrival with the time
-# the kernel received its first byte, not the time the sink got around to reading it, so
-# a sink process descheduled on a busy machine does not bunch arrivals up.
-SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
-
-
-class _Conn:
-    """One sink connection: a buffer, and the arrival stamp of the request being read."""
-
-    def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock
-        self.buffer = bytearray()
-        self.arrived = 0.0
-
-    def read(self, handle: Any) -> bool:
-        """Read what is there; hand complete requests to ``handle``; False when closed."""
-        try:
-            # At a request's start read one byte: its timestamp is that of the first packet.
-            size = 1 if not self.buffer else 1 << 20
-            data, ancillary, _, _ = self.sock.recvmsg(size, socket.CMSG_SPACE(16))
-        except BlockingIOError:
-            return True
-        except OSError:
-            return False
-        if not data:
-            return False
-        if not self.buffer:
-            self.arrived = time.time()
-            for level, kind, value in ancillary:
-                if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
-                    seconds, nanos = struct.unpack("qq", value[:16])
-                    self.arrived = seconds + nanos / 1e9
-        self.buffer += data
-        while (end := self.buffer.find(b"\r\n\r\n")) >= 0:
-            head = bytes(self.buffer[:end])
-            length = 0
-            for line in head.split(b"\r\n")[1:]:
-                name, _, value = line.partition(b":")
-                if name.strip().lower() == b"content-length":
-                    length = int(value)
-            if len(self.buffer) < end + 4 + length:
-                break
-            raw = bytes(self.buffer[end + 4 : end + 4 + length])
-            del self.buffer[: end + 4 + length]
-            handle(self, head, raw)
-            if self.buffer:  # a pipelined next request: it arrived no later than now
-                self.arrived = time.time()
-        return True
-
-    def reply(self, status: int, payload: bytes, headers: dict[str, str]) -> None:
-        head = [
-            f"HTTP/1.1 {status} X",
-            "Content-Type: application/json",
-            f"Content-Length: {len(payload)}",
-        ]
-        head += [f"{k}: {v}" for k, v in headers.items()]
-        try:
-            self.sock.setblocking(True)
-            self.sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + payload)
-            self.sock.setblocking(False)
-        except OSError:
-            pass
-
-
-class Sink:
-    """A sink subprocess; ``stats()`` asks it what it received."""
-
-    def __init__(self, mode: str) -> None:
-        self._dir = tempfile.TemporaryDirectory()
-        port_file = Path(self._dir.name, "port")
-        self.proc = subprocess.Popen([sys.executable, __file__, "--sink", mode, str(port_file)])
-        while not port_file.exists() or not port_file.read_text():
-            time.sleep(0.02)
-        self.url = f"http://127.0.0.1:{port_file.read_text()}"
-
-    def stats(self) -> dict[str, Any]:
-        with urllib.request.urlopen(self.url + "/stats") as response:
-            return json.loads(response.read())
-
-    def stop(self) -> None:
-        self.proc.kill()
-        self.proc.wait()
-        self._dir.cleanup()
-
 
 # ------------------------------------------------------------------------ the drivers
 
@@ -627,15 +439,12 @@ def print_table(rows: list[tuple[str, str, str, str, str]], size: int, seconds: 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sink", nargs=2, metavar=("MODE", "PORT_FILE"), help=argparse.SUPPRESS)
     parser.add_argument("--only", type=int, action="append", help="run only these scenarios (1-6)")
     parser.add_argument(
         "--run", nargs=4, metavar=("LIB", "SCENARIO", "URL", "SRC"), help=argparse.SUPPRESS
     )
     args = parser.parse_args()
-    if args.sink:
-        serve_sink(*args.sink)
-    elif args.run:
+    if args.run:
         lib, scenario, url, src = args.run
         print(json.dumps(run_library(lib, int(scenario), url, src)), flush=True)
         os._exit(0)  # analytics-python's consumers are not shut down (see run_library)

@@ -31,20 +31,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import signal
-import socket
-import struct
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.request
-from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from _sink import RedisServer, Sink  # benchmarks/ is on the path: the script's own folder
 
 REPO = Path(__file__).resolve().parent.parent
 ANSWERS = {
@@ -60,180 +55,6 @@ CUSTOMERS = 1_000
 EVENTS_PER_PRODUCER = 4_000
 SINK_DELAY = 0.05
 CEILING = 50
-
-# ---------------------------------------------------------------------------- the sink
-
-# Arrivals are stamped with the kernel's receive time of a request's first byte (Linux
-# SO_TIMESTAMPNS), not when a sink thread got the CPU: on a busy machine the latter bunches
-# arrivals up by tens to hundreds of milliseconds.
-SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
-
-
-def kernel_receive_time(sock: socket.socket) -> float:
-    """Wait for the next request's first byte (without taking it); return its kernel receive time."""
-    try:
-        _, ancillary, _, _ = sock.recvmsg(1, socket.CMSG_SPACE(16), socket.MSG_PEEK)
-    except OSError:
-        return time.time()
-    for level, kind, value in ancillary:
-        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
-            seconds, nanos = struct.unpack("qq", value[:16])
-            return seconds + nanos / 1e9
-    return time.time()
-
-
-def serve_sink(port_file: str) -> None:
-    """Answer 200 after SINK_DELAY; GET /stats reports arrivals and messageIds."""
-    lock = threading.Lock()
-    times: list[float] = []
-    bodies: list[bytes] = []
-    ids: Counter[str] = Counter()
-
-    class Handler(BaseHTTPRequestHandler):
-        disable_nagle_algorithm = True
-        protocol_version = "HTTP/1.1"
-        received = 0.0
-
-        def setup(self) -> None:
-            super().setup()
-            self.connection.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
-
-        def handle_one_request(self) -> None:
-            self.received = kernel_receive_time(self.connection)
-            super().handle_one_request()
-
-        def do_GET(self) -> None:
-            with lock:
-                for raw in bodies:  # parsed here, not on arrival: parsing would skew arrival times
-                    ids.update(event["messageId"] for event in json.loads(raw)["batch"])
-                bodies.clear()
-                ordered = sorted(times)
-                window, j = 0, 0
-                for i, t in enumerate(ordered):  # most requests in any 1 s window
-                    while ordered[j] <= t - 1.0:
-                        j += 1
-                    window = max(window, i - j + 1)
-                stats = {
-                    "requests": len(times),
-                    "events": sum(ids.values()),
-                    "unique": len(ids),
-                    "max_in_1s": window,
-                    "first": ordered[0] if ordered else None,
-                    "last": ordered[-1] if ordered else None,
-                }
-            self._answer(json.dumps(stats).encode())
-
-        def do_POST(self) -> None:
-            raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            with lock:
-                times.append(self.received)
-                bodies.append(raw)
-            time.sleep(SINK_DELAY)
-            self._answer(b'{"success": true}')
-
-        def do_DELETE(self) -> None:
-            with lock:
-                times.clear()
-                bodies.clear()
-                ids.clear()
-            self._answer(b"{}")
-
-        def _answer(self, payload: bytes) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    class Server(ThreadingHTTPServer):
-        daemon_threads = True
-
-        def handle_error(self, request: object, client_address: object) -> None:
-            pass  # a worker stopped or killed mid-answer breaks the pipe: expected here
-
-    server = Server(("127.0.0.1", 0), Handler)
-    server.request_queue_size = 1024
-    Path(port_file).write_text(str(server.server_address[1]))
-    server.serve_forever()
-
-
-class Sink:
-    """The sink in its own process."""
-
-    def __init__(self, folder: Path) -> None:
-        port_file = folder / "sink.port"
-        self.proc = subprocess.Popen([sys.executable, __file__, "--sink", str(port_file)])
-        while not port_file.exists() or not port_file.read_text():
-            time.sleep(0.02)
-        self.url = f"http://127.0.0.1:{port_file.read_text()}"
-
-    def _call(self, method: str) -> dict[str, Any]:
-        request = urllib.request.Request(self.url + "/stats", method=method)
-        with urllib.request.urlopen(request) as response:
-            return json.loads(response.read())
-
-    def stats(self) -> dict[str, Any]:
-        return self._call("GET")
-
-    def reset(self) -> None:
-        self._call("DELETE")
-
-    def stop(self) -> None:
-        self.proc.kill()
-        self.proc.wait()
-
-
-# ---------------------------------------------------------------------------- Redis
-
-
-class Redis:
-    """A redis-server on a free loopback port, without persistence."""
-
-    def __init__(self, folder: Path) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            sys.exit("redis-server is not installed: apt-get install redis-server")
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.proc = subprocess.Popen(
-            [
-                binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--dir",
-                str(folder),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as conn:
-                    conn.sendall(b"PING\r\n")
-                    if conn.recv(16).startswith(b"+PONG"):
-                        return
-            except OSError:
-                time.sleep(0.05)
-
-    def flush(self) -> None:
-        with socket.create_connection(("127.0.0.1", self.port)) as conn:
-            conn.sendall(b"FLUSHALL\r\n")
-            conn.recv(16)
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait()
-
 
 # ----------------------------------------------------------------------------- load
 
@@ -280,7 +101,7 @@ def produce(
 
 
 def start_workers(
-    env: dict[str, str], redis: Redis, sink: Sink, names: list[str], folder: Path
+    env: dict[str, str], redis: RedisServer, sink: Sink, names: list[str], folder: Path
 ) -> dict:
     workers = {}
     for name in names:
@@ -311,7 +132,7 @@ def wait_for(sink: Sink, total: int, timeout: float = 900.0) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
         stats = sink.stats()
-        if stats["unique"] >= total or time.monotonic() > deadline:
+        if stats["unique_ids"] >= total or time.monotonic() > deadline:
             return stats
         time.sleep(0.2)
 
@@ -320,7 +141,7 @@ def run(
     label: str,
     env: dict[str, str],
     sink: Sink,
-    redis: Redis | None,
+    redis: RedisServer | None,
     workers: int,
     *,
     kill: bool = False,
@@ -344,7 +165,7 @@ def run(
         fleet = start_workers(env, redis, sink, [f"w{i + 1}" for i in range(workers)], folder)
     killed = False
     while kill and not killed:
-        if sink.stats()["unique"] >= total // 3:
+        if sink.stats()["unique_ids"] >= total // 3:
             fleet["w1"].send_signal(signal.SIGKILL)
             killed = True
         time.sleep(0.05)
@@ -369,15 +190,15 @@ def run(
         "span": stats["last"] - stats["first"],
         "events": total,
         "requests": stats["requests"],
-        "max_in_1s": stats["max_in_1s"],
-        "duplicates": stats["events"] - stats["unique"],
-        "lost": total - stats["unique"],
+        "max_in_1s": stats["max_requests_in_1s"],
+        "duplicates": stats["delivered_events"] - stats["unique_ids"],
+        "lost": total - stats["unique_ids"],
         "retried": retried,
         "accept_per_s": total / max(accept_seconds) if redis is not None else None,
     }
 
 
-def fleet_retried(env: dict[str, str], redis: Redis) -> int:
+def fleet_retried(env: dict[str, str], redis: RedisServer) -> int:
     """The fleet's count of retried requests, from ``python -m <package> stats --json``."""
     out = subprocess.run(
         [sys.executable, "-m", PACKAGE, "stats", "--json", "--redis-url", redis.url],
@@ -410,11 +231,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--sink", metavar="PORT_FILE", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.sink:
-        serve_sink(args.sink)
-        return
+    parser.parse_args()
     sys.path.insert(0, str(REPO))
     from generator import generate
 
@@ -430,7 +247,7 @@ def main() -> None:
             text=True,
             check=True,
         ).stdout.strip()
-        sink, redis = Sink(folder), Redis(folder)
+        sink, redis = Sink(f"delay:{SINK_DELAY}"), RedisServer(folder)
         rows = []
         try:
             print("running 6 rows (about 4 minutes)...", file=sys.stderr)

@@ -20,8 +20,25 @@ from ._template_files import template_root
 from .errors import AnswerError, GeneratorError, printable, show
 
 Answers = dict[str, Any]
+# Where a project records its answers and template version (copier.yml's `_answers_file`).
+ANSWERS_FILE = ".copier-answers.yml"
 # An answers file is a dozen short lines; anything near this size is not one.
 MAX_DATA_FILE_BYTES = 256 * 1024
+
+
+def read_answers_file(project: Path) -> Any:
+    """Load ``project``'s :data:`ANSWERS_FILE` as hostile input.
+
+    Inside the project (no symlink out), a small regular text file, YAML aliases bounded.
+
+    Raises:
+        FileNotFoundError: the project has no answers file.
+        UnsafePathError: the file leads out of the project, or is no small text file.
+        YAMLBombError: its aliases expand too far.
+        ruamel.yaml.error.YAMLError: it is not valid YAML.
+    """
+    path = _paths.inside(project, ANSWERS_FILE, ANSWERS_FILE)
+    return _safe_yaml.load(_paths.read_text(path, ANSWERS_FILE), ANSWERS_FILE)
 
 
 @cache

@@ -50,9 +50,15 @@ class CarriedEdit:
     def describe(self) -> str:
         """One line for the report."""
         if self.new_path is None:
-            return f"{self.path}: the template deleted it; your version is kept (git rm it to accept the deletion)"
+            return (
+                f"{self.path}: the template deleted it; your version is kept "
+                "(git rm it to accept the deletion)"
+            )
         merged = "merged cleanly" if self.clean else "with conflicts marked <<<<<<< / >>>>>>>"
-        return f"{self.new_path}: the template renamed {self.path} to it ({self.how}); your edits were carried over, {merged}"
+        return (
+            f"{self.new_path}: the template renamed {self.path} to it ({self.how}); "
+            f"your edits were carried over, {merged}"
+        )
 
 
 @dataclass(frozen=True)

@@ -60,14 +60,15 @@ def _next_steps(result: Result) -> str:
     )
     path = result.path.resolve()
     lines = [
-        f"Created the {result.answers['integration_name']} source in {path} ({len(result.files)} files"
-        + (", first commit made)" if result.committed else ")"),
+        f"Created the {result.answers['integration_name']} source in {path} ({len(result.files)} "
+        "files" + (", first commit made)" if result.committed else ")"),
     ]
     enclosing = _git.enclosing_work_tree(path)
     if enclosing is not None:
         lines.append(
-            f"  note: it sits inside the git work tree {enclosing}, which lists it as untracked; move it "
-            f"elsewhere or add /{path.relative_to(enclosing).as_posix()}/ to that repository's .gitignore"
+            f"  note: it sits inside the git work tree {enclosing}, which lists it as untracked; "
+            f"move it elsewhere or add /{path.relative_to(enclosing).as_posix()}/ to that "
+            "repository's .gitignore"
         )
     return "\n".join(
         [
@@ -75,7 +76,10 @@ def _next_steps(result: Result) -> str:
             "Next steps:",
             f"  cd {shlex.quote(str(path))}",
             "  pip install -e '.[test]' && pytest",
-            f"  segment-source debugger --integration {result.answers['slug']}   # in another terminal",
+            (
+                f"  segment-source debugger --integration {result.answers['slug']}"
+                "   # in another terminal"
+            ),
             f"  SEGMENT_WRITE_KEY=test-key python -m {package} --endpoint http://127.0.0.1:8765",
         ]
     )
@@ -167,8 +171,8 @@ def _add_check_and_docs(commands: argparse._SubParsersAction[argparse.ArgumentPa
         "check",
         help="review a project for Segment's launch review",
         description=(
-            "Review a generated project: one line per item, green (ready), yellow (reviewers will ask) "
-            "or red (would be rejected). Exits 1 when an item is red."
+            "Review a generated project: one line per item, green (ready), yellow (reviewers will "
+            "ask) or red (would be rejected). Exits 1 when an item is red."
         ),
     )
     check.add_argument("project", nargs="?", default=".", help="the project directory (default: .)")
@@ -188,7 +192,8 @@ def _add_check_and_docs(commands: argparse._SubParsersAction[argparse.ArgumentPa
         "--export",
         metavar="DIR",
         help=(
-            "a segment-docs checkout: write the page to DIR/src/connections/sources/catalog/cloud-apps/<slug>/index.md"
+            "a segment-docs checkout: write the page to "
+            "DIR/src/connections/sources/catalog/cloud-apps/<slug>/index.md"
         ),
     )
     docs.set_defaults(run=_cmd_docs)
@@ -203,17 +208,19 @@ def _print_check(info: _update.UpdateCheck, as_json: bool) -> int:
         print(json.dumps(info.as_dict()))
     elif info.project_newer:
         print(
-            f"{info.project}: template v{info.current_version} is newer than this segment-source "
-            f"({info.latest_version}); upgrade segment-source to {info.current_version} or later to update it"
+            f"{info.project}: template {info.current_version} is newer than this segment-source's "
+            f"{info.latest_version} ({__version__}); upgrade segment-source to the build that "
+            "made the project or a later one to update it"
         )
     elif info.update_available:
         print(
-            f"{info.project}: template v{info.current_version}; v{info.latest_version} is available "
-            "(run segment-source update)"
+            f"{info.project}: template {info.current_version}; {info.latest_version} is available "
+            f"(segment-source {__version__}: run segment-source update)"
         )
     else:
         print(
-            f"{info.project}: template v{info.current_version} is up to date (segment-source {info.latest_version})"
+            f"{info.project}: template {info.current_version} is up to date "
+            f"(segment-source {__version__})"
         )
     return info.exit_code
 
@@ -229,11 +236,11 @@ def _cmd_update(args: argparse.Namespace) -> int:
         data = _prompts.ask_only(missing, data)
     result = _update.update(args.project, data, pretend=args.pretend)
     if not result.updated:
-        print(f"{result.project}: already at template v{result.to_version}; nothing to do")
+        print(f"{result.project}: already at template {result.to_version}; nothing to do")
         return 0
     verb = "Would update" if result.pretend else "Updated"
     print(
-        f"{verb} {result.project} from template v{result.from_version} to v{result.to_version} "
+        f"{verb} {result.project} from template {result.from_version} to {result.to_version} "
         f"({_count(len(result.changed), 'file')} changed)"
     )
     for migration in result.migrations:
@@ -251,9 +258,10 @@ def _cmd_update(args: argparse.Namespace) -> int:
         return 0
     if unresolved:
         print(
-            f"error: {_count(len(unresolved), 'conflict')} to resolve: {', '.join(unresolved)}{notes}\n"
-            "  hint: resolve the <<<<<<< / >>>>>>> blocks (and any .rej hunks), review each carried-over file, "
-            "then `git add` each file (or `git rm` a deleted one you do not want) and commit",
+            f"error: {_count(len(unresolved), 'conflict')} to resolve: "
+            f"{', '.join(unresolved)}{notes}\n  hint: resolve the <<<<<<< / >>>>>>> blocks (and "
+            "any .rej hunks), review each carried-over file, then `git add` each file (or `git rm` "
+            "a deleted one you do not want) and commit",
             file=sys.stderr,
         )
         return 1
@@ -273,8 +281,8 @@ def _parser() -> argparse.ArgumentParser:
         "new",
         help="generate a new source project",
         description=(
-            "Generate a Segment source project. Asks for the answers in a terminal; without "
-            "one, give them with --data / --data-file."
+            "Generate a Segment source project. Asks for the answers in a terminal; without one, "
+            "give them with --data / --data-file."
         ),
     )
     new.add_argument(
@@ -297,11 +305,11 @@ def _parser() -> argparse.ArgumentParser:
         "update",
         help="update a project to this version's template, keeping your edits",
         description=(
-            "Update a generated project to the template of this segment-source version with copier's "
-            "three-way merge. The project must be a clean git work tree; conflicts are written inline "
-            "and make the command exit 1, as do your edits to files the new template renamed (carried "
-            "to the new path) or deleted (kept); confirm each with `git add`. Without a terminal, "
-            "answer new questions with --data."
+            "Update a generated project to the template of this segment-source version with "
+            "copier's three-way merge. The project must be a clean git work tree; conflicts are "
+            "written inline and make the command exit 1, as do your edits to files the new "
+            "template renamed (carried to the new path) or deleted (kept); confirm each with `git "
+            "add`. Without a terminal, answer new questions with --data."
         ),
     )
     update.add_argument(
@@ -315,8 +323,8 @@ def _parser() -> argparse.ArgumentParser:
         "--check",
         action="store_true",
         help=(
-            "only compare versions: exit 0 up to date, 2 update available, "
-            "1 project newer than this segment-source"
+            "only compare versions: exit 0 up to date, 2 update available, 1 project newer than "
+            "this segment-source"
         ),
     )
     update.add_argument("--json", action="store_true", help="with --check: print JSON")

@@ -165,8 +165,7 @@ def custom_events(project: Project) -> list[dict[str, Any]]:
     Look-alikes of Spec events are left out: ``check`` reports them, and the page must
     not document a name Segment would reject.
     """
-    spec_names = [e.name for e in _segment.spec_events()]
-    naming = _segment.naming()
+    spec_names = _segment.spec_names()
     return [
         {
             "name": d.name,
@@ -176,5 +175,5 @@ def custom_events(project: Project) -> list[dict[str, Any]]:
         for d in event_definitions(project)
         if d.where.startswith("events.py:")
         and d.name not in spec_names
-        and naming.spec_name_for(d.name, spec_names, _segment.lookalikes()) is None
+        and _segment.spec_lookalike(d.name) is None
     ]

@@ -17,46 +17,19 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
-import jinja2
-
-from . import _code, _metadata, _page_facts, _paths, _rules
+from . import _code, _markdown, _metadata, _page_facts, _paths, _rules
 from ._project import Project
-from ._template_files import template_root
 from .errors import GeneratorError, show
 
 PAGE_TEMPLATE = "docs_templates/source-page.md.jinja"
-MARKDOWN_MACROS = "docs_templates/markdown.jinja"
 _REGION_RE = re.compile(
-    r"(?P<begin><!-- segment-source:begin (?P<name>[a-z_]+) -->\n)(?P<body>.*?)(?P<end><!-- segment-source:end (?P=name) -->)",
+    r"(?P<begin><!-- segment-source:begin (?P<name>[a-z_]+) -->\n)"
+    r"(?P<body>.*?)"
+    r"(?P<end><!-- segment-source:end (?P=name) -->)",
     re.DOTALL,
 )
-
-
-@cache
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(template_root())),
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-    )
-
-
-def markdown_text(value: str) -> str:
-    """``value`` as the page writes it: escaped by ``docs_templates/markdown.jinja``'s ``text``.
-
-    The page escapes every answer (HTML, Liquid, Markdown); whoever looks for an answer
-    in the page looks for this form.
-    """
-    return str(_environment().get_template(MARKDOWN_MACROS).module.text(value))  # type: ignore[attr-defined]
-
-
-def markdown_url(value: str) -> str:
-    """``value`` as the page writes it in a link target (``markdown.jinja``'s ``url``)."""
-    return str(_environment().get_template(MARKDOWN_MACROS).module.url(value))  # type: ignore[attr-defined]
 
 
 def render_page(project: Project, facts: Mapping[str, object] | None = None) -> str:
@@ -66,7 +39,7 @@ def render_page(project: Project, facts: Mapping[str, object] | None = None) -> 
         project: The project.
         facts: Values to use instead of the catalog's (see :func:`sync_facts`).
     """
-    env = _environment()
+    env = _markdown.environment()
     context = {
         **project.docs_context(),
         "description": str(project.meta("description", "description") or ""),
@@ -135,14 +108,14 @@ class PageUpdate:
             line = f"{self.path} is up to date"
         for fact in self.unnamed:
             line += (
-                f"\n  note: the intro no longer names the catalog's {fact} (its sentence was reworded), "
-                "so `segment-source check` will ask for it; name it in the intro"
+                f"\n  note: the intro no longer names the catalog's {fact} (its sentence was "
+                "reworded), so `segment-source check` will ask for it; name it in the intro"
             )
         if self.missing:
             names = ", ".join(self.missing)
             line += (
-                f"\n  note: no `segment-source:begin/end` markers for {names}, so left alone; "
-                "put the markers back to have them generated"
+                f"\n  note: no `segment-source:begin/end` markers for {names}, so left alone; put "
+                "the markers back to have them generated"
             )
         return line
 
@@ -174,8 +147,10 @@ def _refresh(path: Path, rendered: str, label: str, project: Project) -> PageUpd
     current = _paths.read_text(path, "the docs page")
     if not generated_regions(current):
         raise GeneratorError(
-            f"`{path}` has no `segment-source:begin/end` markers, so it is all hand-written and is left alone",
-            "add the markers around the tables to have them generated, or move the file away to get a fresh page",
+            f"`{path}` has no `segment-source:begin/end` markers, so it is all hand-written and is "
+            "left alone",
+            "add the markers around the tables to have them generated, or move the file away to "
+            "get a fresh page",
         )
     merged, changed, missing = merge(current, rendered)
     merged, facts, unnamed = _page_facts.sync_facts(merged, project, render_page)

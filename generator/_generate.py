@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import _answers, _git, _metadata, _source
+from . import _answers, _copier, _git, _metadata, _source
 from ._about import __version__
 from .errors import AnswerError, DestinationError, MissingAnswersError, show
 
@@ -51,28 +51,17 @@ def _check_destination(dst: Path, overwrite: bool) -> None:
     if dst.is_dir() and any(dst.iterdir()) and not overwrite:
         raise DestinationError(
             f"destination {show(str(dst))} is not empty",
-            "choose a new directory, or pass --force to write into it (files the template owns are replaced)",
+            "choose a new directory, or pass --force to write into it (files the template owns are "
+            "replaced)",
         )
 
 
 def _render(staging: Path, answers: Mapping[str, Any]) -> None:
-    # Imported here: copier takes about half a second to import, and --help should not wait.
-    import copier
-
-    # The public URL and the version tag are what the answers file records, so a later
-    # update (ours or plain `copier update`) finds this exact template again; the bundle
-    # serves them offline (generator/_source.py).
-    with _source.offline_template():
-        copier.run_copy(
-            _source.TEMPLATE_URL,
-            staging,
-            data=dict(answers),
-            vcs_ref=_source.template_ref(),
-            defaults=True,
-            overwrite=True,
-            quiet=True,
-            unsafe=False,
-        )
+    # The public URL and this build's commit are what the answers file records, so a later
+    # update (ours, or plain `copier update` from a clone) finds this exact template again.
+    build = _source.history().build
+    _copier.copy(staging, answers, {_source.template_ref(): build}, _source.template_ref())
+    _source.record_commit(staging / _answers.ANSWERS_FILE, build)
     _metadata.write(staging, answers)
 
 
@@ -139,7 +128,8 @@ def generate(
 
     Args:
         dst: the new project's directory; it must not exist or be empty, unless ``overwrite``.
-        answers: the answers (see design.md); missing ones with a default get it.
+        answers: the answers, keyed by the questions of ``copier.yml``; missing ones with
+            a default get it.
         overwrite: write into a non-empty ``dst``, replacing the files the template owns.
         pretend: render nothing into ``dst``; return the files that would be written.
         git: ``git init`` and commit the new project (skipped when ``dst`` is already a repo).

@@ -1,23 +1,54 @@
-"""The few git commands the generator runs in a project."""
+"""Running git: the one way the generator calls it (outside the template's bundle build).
+
+:func:`run` returns the finished process whatever its exit code; :func:`git` and
+:func:`git_bytes` raise :class:`GeneratorError` with git's own message when it fails;
+:func:`stream` hands over a long output (``git log -p``) to read as it comes.
+"""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 from .errors import GeneratorError
 
 # Used only when the user has no git identity, so the first commit never fails.
 _FALLBACK_IDENTITY = ["-c", "user.name=segment-source", "-c", "user.email=segment-source@localhost"]
+_MISSING_HINT = "install git, then run the command again"
+_MAX_STDERR = 4096  # what an error quotes of git's stderr
+
+
+def _cannot_start(project: Path, exc: OSError) -> GeneratorError:
+    if isinstance(exc, FileNotFoundError) and exc.filename in ("git", None):
+        return GeneratorError("git is not installed (no `git` on PATH)", _MISSING_HINT)
+    return GeneratorError(  # a missing or unreadable directory, an unrunnable git
+        f"cannot run git in {project}: {exc.strerror or exc}",
+        "check that the directory exists and that you may run git there",
+    )
+
+
+def _failed(project: Path, args: Sequence[str], stderr: bytes, hint: str) -> GeneratorError:
+    said = stderr[:_MAX_STDERR].decode(errors="replace").strip() or "no message"
+    return GeneratorError(f"`git {' '.join(args)}` failed in {project}: {said}", hint)
 
 
 def run(
-    project: Path, *args: str, stdin: bytes | None = None, env: Mapping[str, str] | None = None
+    project: Path,
+    *args: str,
+    stdin: bytes | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
-    """Run git in ``project`` and return the finished process, whatever its exit code."""
+    """Run git in ``project`` and return the finished process, whatever its exit code.
+
+    Raises:
+        GeneratorError: git is not installed, or did not finish within ``timeout`` seconds.
+    """
     try:
         return subprocess.run(
             ["git", *args],
@@ -26,9 +57,15 @@ def run(
             capture_output=True,
             check=False,
             env={**os.environ, **env} if env else None,
+            timeout=timeout,
         )
-    except FileNotFoundError:
-        raise GeneratorError("git is not installed", "install git, or pass --no-git") from None
+    except OSError as exc:
+        raise _cannot_start(project, exc) from None
+    except subprocess.TimeoutExpired:
+        raise GeneratorError(
+            f"`git {' '.join(args)}` did not finish in {timeout:g} s in {project}",
+            "check the repository (a lock file, a hung hook or filter), then run again",
+        ) from None
 
 
 def git_bytes(
@@ -41,8 +78,7 @@ def git_bytes(
     """Run git in ``project``; return its stdout as bytes or raise :class:`GeneratorError`."""
     done = run(project, *args, stdin=None if stdin is None else stdin.encode(), env=env)
     if done.returncode != 0:
-        stderr = done.stderr.decode(errors="replace").strip()
-        raise GeneratorError(f"`git {' '.join(args)}` failed in {project}: {stderr}", hint)
+        raise _failed(project, args, done.stderr, hint)
     return done.stdout
 
 
@@ -57,6 +93,32 @@ def git(
     return git_bytes(project, *args, hint=hint, stdin=stdin, env=env).decode(
         errors="surrogateescape"
     )
+
+
+@contextmanager
+def stream(project: Path, *args: str, hint: str = "fix git in the project") -> Iterator[IO[bytes]]:
+    """Run git in ``project``; yield its stdout, to be read to the end as it comes.
+
+    For outputs too long to hold (``git log -p --all``). git's stderr goes to a temporary
+    file, so a chatty git cannot block on a full pipe.
+
+    Raises:
+        GeneratorError: git is missing, or exits non-zero (raised once the reading is
+            done, quoting git's stderr).
+    """
+    with tempfile.TemporaryFile() as errors:
+        try:
+            process = subprocess.Popen(
+                ["git", *args], cwd=project, stdout=subprocess.PIPE, stderr=errors
+            )
+        except OSError as exc:
+            raise _cannot_start(project, exc) from None
+        with process:
+            assert process.stdout is not None  # stdout=PIPE
+            yield process.stdout
+        if process.returncode != 0:
+            errors.seek(0)
+            raise _failed(project, args, errors.read(_MAX_STDERR), hint)
 
 
 def worktree_diff(project: Path, base: str = "HEAD") -> tuple[str, tuple[str, ...]]:
@@ -78,10 +140,7 @@ def worktree_diff(project: Path, base: str = "HEAD") -> tuple[str, tuple[str, ..
 
 
 def _has_identity(project: Path) -> bool:
-    probe = subprocess.run(
-        ["git", "config", "user.email"], cwd=project, capture_output=True, check=False
-    )
-    return probe.returncode == 0
+    return run(project, "config", "user.email").returncode == 0
 
 
 def init_and_commit(project: Path, message: str) -> None:
@@ -121,23 +180,16 @@ def enclosing_work_tree(path: Path) -> Path | None:
         missing, or the enclosing repository ignores ``path``.
     """
 
-    def run(*args: str) -> subprocess.CompletedProcess[str] | None:
+    def ask(*args: str) -> subprocess.CompletedProcess[bytes] | None:
         try:
-            return subprocess.run(
-                ["git", *args],
-                cwd=path.parent,
-                capture_output=True,
-                text=True,
-                timeout=30,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired):
+            return run(path.parent, *args, timeout=30)
+        except GeneratorError:  # no git, or a hung one: there is nothing to warn about
             return None
 
-    top = run("rev-parse", "--show-toplevel")
+    top = ask("rev-parse", "--show-toplevel")
     if top is None or top.returncode != 0 or not top.stdout.strip():
         return None
-    ignored = run("check-ignore", "--quiet", "--", path.name)
+    ignored = ask("check-ignore", "--quiet", "--", path.name)
     if ignored is None or ignored.returncode == 0:
         return None
-    return Path(top.stdout.strip())
+    return Path(os.fsdecode(top.stdout.strip()))

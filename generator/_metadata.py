@@ -138,7 +138,10 @@ def build(answers: Mapping[str, Any]) -> CommentedMap:
                         (
                             "password",
                             Q(PLACEHOLDER),
-                            "how QA gets it, e.g. `sent through the Developer Portal`; never the password itself",
+                            (
+                                "how QA gets it, e.g. `sent through the Developer Portal`; never "
+                                "the password itself"
+                            ),
                         ),
                         ("notes", Q(PLACEHOLDER), "how to make the source send events"),
                     ]

@@ -1,7 +1,7 @@
 """Migrations: what moves a project along when a template version renames an answer or a file.
 
 Why Python and not copier's ``_migrations``: copier migrations are shell tasks, so they
-need ``--trust``/``unsafe=True`` and run with full rights (copier-notes §4, gotcha 6),
+need ``--trust``/``unsafe=True`` and run with full rights (copier runs them through a shell),
 which the style guide rules out. The generator instead applies a table keyed by template
 version before it calls copier's update, and commits the result, so the project is clean
 again when copier checks it.
@@ -14,7 +14,11 @@ answers file it writes (it keeps declared questions only), so nothing is left be
 A file rename is declared for ``update`` to carry the user's edits to the new path
 (``_carry``); without a declaration it is still found when the contents are alike, so
 declare the renames that also rewrite the file. Paths are relative to the project; ``*``
-stands for one path segment (``src/*/delivery.py`` -> ``src/*/sending.py``).
+stands for one path segment (``src/*/delivery.py`` -> ``src/*/sending.py``). File renames
+apply in every update where the old path vanished, whatever the two versions: a
+development build's version cannot tell which side of a move it is on (``0.1.1.dev3`` of
+main may predate a move keyed ``0.1.1.dev0``), and a path that is not in the project's
+last commit never vanishes, so a rename already made changes nothing.
 
 Plain ``copier update`` does not run these migrations; ``segment-source update`` does.
 """
@@ -42,6 +46,35 @@ class Migration:
 
 #: Every migration, oldest first.
 MIGRATIONS: tuple[Migration, ...] = (
+    # Issue 18: the generated package's public modules at the top, the delivery engine in
+    # `_engine/`, the Redis fleet in `fleet/`, the docs preview's extension out of it.
+    Migration(
+        "0.1.1.dev0",
+        "the package is laid out in a public top level, `_engine/` and `fleet/`",
+        renamed_files={
+            "src/*/_batcher.py": "src/*/_engine/batcher.py",
+            "src/*/_dispatch.py": "src/*/_engine/dispatch.py",
+            "src/*/_dotenv.py": "src/*/_engine/dotenv.py",
+            "src/*/_ids.py": "src/*/_engine/ids.py",
+            "src/*/_keys.py": "src/*/_engine/keys.py",
+            "src/*/_ratelimit.py": "src/*/_engine/ratelimit.py",
+            "src/*/_retry.py": "src/*/_engine/retry.py",
+            "src/*/_send.py": "src/*/_engine/send.py",
+            "src/*/_spool.py": "src/*/_engine/spool.py",
+            "src/*/_transport.py": "src/*/_engine/transport.py",
+            "src/*/_workers.py": "src/*/_engine/workers.py",
+            "src/*/fleet.py": "src/*/fleet/__init__.py",
+            "src/*/fleet_cli.py": "src/*/fleet/_commands.py",
+            "src/*/_queue_crypto.py": "src/*/fleet/_crypto.py",
+            "src/*/_redis_ack.py": "src/*/fleet/_ack.py",
+            "src/*/_redis_layout.py": "src/*/fleet/_layout.py",
+            "src/*/_redis_leases.py": "src/*/fleet/_leases.py",
+            "src/*/_redis_limiter.py": "src/*/fleet/_limiter.py",
+            "src/*/_redis_queue.py": "src/*/fleet/_queue.py",
+            "src/*/_redis_worker.py": "src/*/fleet/_worker.py",
+            "src/*/markdown_ext.py": "src/segment_docs_preview.py",
+        },
+    ),
     # The planned v0.2.0 rename of `maintainer` (it reads as a person; Segment's catalog
     # wants the maintaining company). tests/test_update.py builds a v0.2.0 that makes it;
     # until a released template asks `maintainer_company`, the guard in `renamed()` keeps
@@ -78,7 +111,7 @@ def renamed(
     return result
 
 
-def renamed_files(migrations: Sequence[Migration]) -> dict[str, str]:
+def renamed_files(migrations: Sequence[Migration] = MIGRATIONS) -> dict[str, str]:
     """The declared file renames of ``migrations`` (oldest first), chains followed to their end."""
     result: dict[str, str] = {}
     for migration in migrations:

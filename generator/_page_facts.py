@@ -15,15 +15,54 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 
+from ._markdown import markdown_text, markdown_url
 from ._project import Project
 
 FACTS = ("integration_name", "slug", "description", "maintainer", "support_email", "website")
+# The facts segment-docs' source template (templates/partners/source.md) puts in the intro:
+# "This source is maintained by <company>", then a mailto link to its support.
+INTRO_FACTS = ("maintainer", "support_email")
 _MAX_LINE = 2000  # longer lines are the partner's prose, not the template's sentences
+_HEADING_RE = re.compile(r"^## +", re.MULTILINE)
 
 
 def maintained_by(maintainer: str) -> str:
     """The page's sentence naming the maintainer, without a doubled full stop ("Acme Inc.")."""
     return f"This source is maintained by {maintainer}{'' if maintainer.endswith('.') else '.'}"
+
+
+def body(page: str) -> str:
+    """The page without its front matter (the ``---`` block Jekyll reads first)."""
+    if page.startswith("---\n"):
+        end = page.find("\n---\n", 4)
+        if end != -1:
+            return page[end + 5 :]
+    return page
+
+
+def intro(page: str) -> str:
+    """The page's intro: the text after its front matter and before its first ``##`` heading."""
+    text = body(page)
+    heading = _HEADING_RE.search(text)
+    return text[: heading.start()] if heading else text
+
+
+def intro_misses(project: Project, page: str) -> list[str]:
+    """The :data:`INTRO_FACTS` that ``page``'s intro does not name, in that order.
+
+    The facts are the ones the page is rendered with (:meth:`Project.docs_context`: the
+    catalog, then the answers; the maintainer falls back to the integration's name, as
+    segment-docs' template writes the company there), looked for in the escaped form the
+    page writes them in (``docs_templates/markdown.jinja``); the support email as a
+    ``mailto:`` link.
+    """
+    facts = project.docs_context()
+    shown = {
+        "maintainer": markdown_text(facts["maintainer"]),
+        "support_email": "mailto:" + markdown_url(facts["support_email"]),
+    }
+    text = intro(page)
+    return [fact for fact in INTRO_FACTS if facts[fact] and shown[fact] not in text]
 
 
 def _placeholder(fact: str) -> str:
@@ -90,16 +129,4 @@ def sync_facts(
                     lines[index] = replacement + line[len(body) :]
                 break
     synced = "".join(lines)
-    intro = synced.split("\n## ", 1)[0]
-    facts = project.docs_context()
-    # The page writes answers escaped (docs_templates/markdown.jinja): look for that form.
-    from ._docs import markdown_text, markdown_url  # _docs imports this module
-
-    shown = {
-        "maintainer": markdown_text(facts["maintainer"]),
-        "support_email": "mailto:" + markdown_url(facts["support_email"]),
-    }
-    missing = [
-        fact for fact in ("maintainer", "support_email") if facts[fact] and shown[fact] not in intro
-    ]
-    return synced, [fact for fact in FACTS if fact in changed], missing
+    return synced, [fact for fact in FACTS if fact in changed], intro_misses(project, synced)

@@ -15,15 +15,11 @@ import os
 import stat
 from pathlib import Path, PurePosixPath
 
-from .errors import GeneratorError, show
+from .errors import UnsafePathError, show
 
 # Project files we parse (YAML, Markdown, Python, SVG) are kilobytes; a megabyte-scale cap
 # leaves room for hand edits while keeping a hostile file from costing gigabytes.
 MAX_TEXT_BYTES = 4 * 1024 * 1024
-
-
-class UnsafePathError(GeneratorError):
-    """A path leaves the project, or is not a regular file that can be read within bounds."""
 
 
 def inside(root: Path, relative: str | os.PathLike[str], what: str) -> Path:
@@ -42,7 +38,10 @@ def inside(root: Path, relative: str | os.PathLike[str], what: str) -> Path:
         UnsafePathError: the path is absolute, or resolves outside ``root``.
     """
     text = os.fspath(relative)
-    fix = "give a path relative to the project, inside it (e.g. `docs/segment-source.md`), with no symlink leading out"
+    fix = (
+        "give a path relative to the project, inside it (e.g. `docs/segment-source.md`),"
+        " with no symlink leading out"
+    )
     if not text or "\0" in text or PurePosixPath(text).is_absolute() or Path(text).is_absolute():
         raise UnsafePathError(f"{what} {show(text)} is not a relative path inside the project", fix)
     real_root = root.resolve()
@@ -87,7 +86,8 @@ def read_text(path: Path, what: str, limit: int = MAX_TEXT_BYTES) -> str:
             )
         if info.st_size > limit:
             raise UnsafePathError(
-                f"{what} {show(str(path), 240)} is {info.st_size:,} bytes, over the {limit:,}-byte limit",
+                f"{what} {show(str(path), 240)} is {info.st_size:,} bytes, over the {limit:,}-byte "
+                "limit",
                 "give the file it should be: it is far larger than any file of a project",
             )
         with os.fdopen(os.dup(fd), "rb") as stream:

@@ -17,10 +17,10 @@ from typing import Any
 
 from ruamel.yaml.error import YAMLError
 
-from . import _metadata, _paths, _safe_yaml, _segment
+from . import _metadata, _paths, _segment
+from ._answers import ANSWERS_FILE, read_answers_file
 from .errors import GeneratorError
 
-ANSWERS_FILE = ".copier-answers.yml"
 _FALLBACK_RE = re.compile(r"^ANONYMOUS_FALLBACK\s*=\s*[\"'](\w+)[\"']", re.MULTILINE)
 DOCS_PAGE = "docs/segment-source.md"
 _NOT_A_PROJECT_HINT = (
@@ -66,14 +66,7 @@ class Project:
                 f"`{root}` is not a segment-source project: it has no {' and no '.join(absent)}",
                 _NOT_A_PROJECT_HINT,
             )
-        answers_path = _paths.inside(root, ANSWERS_FILE, ANSWERS_FILE)
-        answers = (
-            _load_yaml(
-                answers_path,
-                lambda: _safe_yaml.load(_paths.read_text(answers_path, ANSWERS_FILE), ANSWERS_FILE),
-            )
-            or {}
-        )
+        answers = _load_yaml(root / ANSWERS_FILE, lambda: read_answers_file(root)) or {}
         metadata = _load_yaml(root / _metadata.METADATA_PATH, lambda: _metadata.read(root)) or {}
         for name, loaded in (
             (ANSWERS_FILE, answers),

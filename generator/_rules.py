@@ -82,7 +82,8 @@ def safe_text(field: str, value: str, *, newlines: bool = False) -> None:
             raise AnswerError(
                 field,
                 value,
-                f"contains a bidirectional control ({_code_point(ch)}) that reorders the text shown",
+                f"contains a bidirectional control ({_code_point(ch)})"
+                " that reorders the text shown",
                 "type the text without it; plain right-to-left text needs no control characters",
             )
         if category in _REFUSED_CATEGORIES:
@@ -144,7 +145,8 @@ def slug(value: Any) -> str:
         raise AnswerError(
             "slug",
             value,
-            f"must be lowercase-kebab ({low} to {high} of a-z, 0-9 and single hyphens, no hyphen at either end)",
+            f"must be lowercase-kebab ({low} to {high} of a-z, 0-9 and single hyphens, no hyphen "
+            "at either end)",
             f"use e.g. `{example}`",
         )
     return value
@@ -191,7 +193,8 @@ def website(value: Any) -> str:
             "website",
             value,
             f"contains {_code_point(bad)}, which a plain URL may not hold",
-            "use a plain URL such as `https://acme.example/path`; percent-encode the character (`%20` for a space) or leave it out",
+            "use a plain URL such as `https://acme.example/path`; percent-encode the character "
+            "(`%20` for a space) or leave it out",
         )
     parts = urlsplit(url)  # no [ or ] left, so no "Invalid IPv6 URL" ValueError
     host = parts.hostname or ""

@@ -20,14 +20,10 @@ from ruamel.yaml.events import (
     ScalarEvent,
 )
 
-from .errors import GeneratorError
+from .errors import YAMLBombError
 
 MAX_NODES = 100_000
 MAX_DEPTH = 64  # the loaders recurse per level; deeper would be a RecursionError, not an error
-
-
-class YAMLBombError(GeneratorError):
-    """A YAML document whose aliases would expand past :data:`MAX_NODES` nodes."""
 
 
 def check_expansion(text: str, what: str, limit: int = MAX_NODES) -> None:

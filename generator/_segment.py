@@ -68,6 +68,12 @@ def spec_events(family_keys: list[str] | tuple[str, ...] | None = None) -> list[
     ]
 
 
+@cache
+def spec_names() -> tuple[str, ...]:
+    """The exact name of every Spec event, all families."""
+    return tuple(e.name for e in spec_events())
+
+
 def lookalikes() -> dict[str, str]:
     """Names that mean exactly a Spec event -> that event: a failure wherever they are sent."""
     return dict(data()["lookalikes"]["same"])
@@ -98,16 +104,25 @@ def spec_spellings() -> frozenset[str]:
     return frozenset(data().get("spec_spellings") or ())
 
 
+def spec_lookalike(event: str) -> str | None:
+    """The Spec event ``event`` imitates ("Email Clicked" -> "Email Link Clicked"), or None.
+
+    A look-alike gets a partner source rejected (segment-docs src/partners/streams.md), so
+    it is a failure wherever it is sent; None for a Spec name itself or any other name.
+    """
+    found: str | None = naming().spec_name_for(event, spec_names(), lookalikes())
+    return found
+
+
 def naming_problems(event: str | None, properties: list[str] | tuple[str, ...] = ()) -> list[str]:
     """Check one event against Proper Case, snake_case and every Spec name (all families).
 
     The sentences come first for a look-alike (a failure), then the rules, then a hint
     for a name that may mean a Spec event (only ever a warning).
     """
-    names = [e.name for e in spec_events()]
     problems: list[str] = naming().naming_problems(
-        event, properties, names, lookalikes(), spec_spellings()
+        event, properties, spec_names(), lookalikes(), spec_spellings()
     )
-    if event is not None and naming().spec_name_for(event, names, lookalikes()) is None:
+    if event is not None and spec_lookalike(event) is None:
         problems += naming().naming_advice(event, similar_names())
     return problems

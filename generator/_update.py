@@ -5,7 +5,7 @@ generator refuses what copier would half-do (a dirty tree, a project that is not
 downgrade, a template version the bundle does not carry, a new question nobody answered),
 applies its migrations, carries over the user's edits to files the new template renamed or
 deleted (``_carry``: copier drops them silently), and afterwards finds every conflict,
-because copier returns normally even when it leaves some (copier-notes §2.2).
+because copier returns normally even when it leaves some.
 
 ``catalog/metadata.yml`` is written by ``generate()`` after rendering; it is not a template
 file, so copier never sees it and an update never touches it. After generation it is the
@@ -14,6 +14,7 @@ user's file (``segment-source check`` reviews it).
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from collections.abc import Mapping
@@ -21,15 +22,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 from ruamel.yaml.error import YAMLError
 
-from . import _answers, _carry, _git, _migrations, _paths, _safe_yaml, _source
+from . import _answers, _carry, _copier, _git, _migrations, _paths, _source
 from ._about import __version__
 from ._carry import CarriedEdit
 from .errors import MissingAnswersError, UpdateError
 
-ANSWERS_FILE = ".copier-answers.yml"
+ANSWERS_FILE = _answers.ANSWERS_FILE
+log = logging.getLogger(__name__)
 _HINT = "fix git in the project, then run segment-source update again"
 
 
@@ -75,37 +77,59 @@ class UpdateResult:
     diffstat: str
     carried: tuple[CarriedEdit, ...] = ()
 
-    @property
-    def clean(self) -> bool:
-        """True when no conflict, no rejected hunk and no carried-over edit awaits the user."""
-        return not self.conflicts and not self.rejects and not self.carried
-
 
 @dataclass(frozen=True)
 class _State:
     project: Path
     answers_path: Path
     answers: dict[str, Any]
+    commit: str  # `_commit` as the project records it
+    template: str | None  # the template commit of the history it names (None: a later build's)
     version: Version
-    commit: str
+    relation: _source.Relation
+
+    def tags(self, **more: str) -> dict[str, str]:
+        """The project's template under its recorded name, plus ``more``, for copier to see."""
+        if self.template is None:  # only a newer project has none, and it is refused first
+            raise UpdateError(f"{self.project} was made by a later segment-source", "upgrade it")
+        return {self.commit: self.template, **more}
 
 
-def _version_of(commit: object, project: Path) -> Version:
-    try:
-        return Version(str(commit).removeprefix("v"))
-    except InvalidVersion:
+def _locate(project: Path, commit: str) -> tuple[str | None, Version, _source.Relation]:
+    """Find the project's template in this build's history and compare it with this build's.
+
+    Raises:
+        UpdateError: no build in this segment-source's history recorded ``commit`` (a fork,
+            a hand-edited ``_commit``); nothing is touched.
+    """
+    history = _source.history()
+    found = history.find(commit)
+    named = history.version_named(commit)
+    if found is None and named is not None and named > Version(__version__):
+        return None, named, "newer"  # made by a later build than this one: its history is ahead
+    if found is None:
+        shown = ", ".join(history.releases) or "none yet"
         raise UpdateError(
-            f"{project} records template `{commit}` (`_commit` in {ANSWERS_FILE}), which is not a segment-source version",
-            "set `_commit` to the segment-source release the project was made from (e.g. v0.1.0), commit, "
-            "and run segment-source update again",
-        ) from None
+            f"{project} records template `{commit}` (`_commit` in {ANSWERS_FILE}), which no "
+            f"build in this segment-source's history ({__version__}) made (releases: {shown})",
+            "update with the segment-source that made the project (a build of a fork carries "
+            "its own history), or set `_commit` to the release or commit it started from in "
+            f"{ANSWERS_FILE}, commit, and run segment-source update again",
+        )
+    if found.approximate:
+        log.warning(
+            "%s was made by a build of a modified checkout (%s); its committed template stands in "
+            "for the old version, so uncommitted template changes of that build count as "
+            "your edits",
+            project,
+            commit,
+        )
+    return found.commit, history.version(found.commit), history.relation(found.commit)
 
 
 def _inspect(project: Path) -> _State:
     try:
-        # Inside the project, a small regular file, aliases bounded (generator/_paths.py).
-        path = _paths.inside(project, ANSWERS_FILE, ANSWERS_FILE)
-        loaded = _safe_yaml.load(_paths.read_text(path, ANSWERS_FILE), ANSWERS_FILE)
+        loaded = _answers.read_answers_file(project)
     except FileNotFoundError:
         raise UpdateError(
             f"{project} has no {ANSWERS_FILE}",
@@ -113,27 +137,28 @@ def _inspect(project: Path) -> _State:
         ) from None
     except YAMLError as exc:
         raise UpdateError(
-            f"{path} is not valid YAML: {exc}",
-            "restore it from git (git checkout -- .copier-answers.yml)",
+            f"{project / ANSWERS_FILE} is not valid YAML: {exc}",
+            f"restore it from git (git checkout -- {ANSWERS_FILE})",
         ) from None
     if not isinstance(loaded, dict):
         raise UpdateError(
-            f"{path} is not a mapping of answers",
-            "restore it from git (git checkout -- .copier-answers.yml)",
+            f"{project / ANSWERS_FILE} is not a mapping of answers",
+            f"restore it from git (git checkout -- {ANSWERS_FILE})",
         )
     src, commit = loaded.get("_src_path"), loaded.get("_commit")
-    if commit is None:
+    if commit is None or not isinstance(commit, str) or not commit.strip():
         raise UpdateError(
             f"{project} records no template version (`_commit`); it predates updatable projects",
             "generate a new project with this segment-source and carry your changes over",
         )
-    if src != _source.TEMPLATE_URL:
+    if src not in (_source.TEMPLATE_URL, *_source.LEGACY_URLS):
         raise UpdateError(
             f"{project} was generated from `{src}`, not from the segment-source template",
             "update it with plain `copier update`",
         )
     answers = {str(k): v for k, v in loaded.items() if not str(k).startswith("_")}
-    return _State(project, path, answers, _version_of(commit, project), str(commit))
+    template, version, relation = _locate(project, commit)
+    return _State(project, project / ANSWERS_FILE, answers, commit, template, version, relation)
 
 
 def _require_clean(project: Path) -> None:
@@ -141,7 +166,8 @@ def _require_clean(project: Path) -> None:
         project,
         "rev-parse",
         "--show-toplevel",
-        hint="updates need git: `git init && git add -A && git commit`, then run segment-source update again",
+        hint="updates need git: `git init && git add -A && git commit`, "
+        "then run segment-source update again",
     )
     status = _git.git(
         project, "status", "--porcelain", "--untracked-files=all", hint=_HINT
@@ -150,69 +176,48 @@ def _require_clean(project: Path) -> None:
         shown = ", ".join(line[3:] for line in status[:5]) + (", ..." if len(status) > 5 else "")
         raise UpdateError(
             f"{project} has uncommitted changes ({shown})",
-            "commit or stash them (untracked files count too), then run segment-source update again",
+            "commit or stash them (untracked files count too), "
+            "then run segment-source update again",
         )
 
 
 def check_update(project: str | os.PathLike[str] = ".") -> UpdateCheck:
-    """Compare the template version of ``project`` with this generator's, both ways.
+    """Compare the template of ``project`` with this generator's, both ways.
 
     Raises:
-        UpdateError: ``project`` was not generated by segment-source, or records a template
-            version this generator does not carry (so an update could not run).
+        UpdateError: ``project`` was not generated by segment-source, or records a build
+            this generator's history does not hold (so an update could not run).
     """
     state = _inspect(Path(project).absolute())
-    latest = Version(__version__)
-    if latest > state.version:
-        _require_carried(state)
     return UpdateCheck(
         state.project,
-        str(state.version),
-        str(latest),
-        latest > state.version,
-        state.version > latest,
+        state.commit,
+        _source.history().describe(_source.history().build),
+        state.relation == "older",
+        state.relation == "newer",
     )
 
 
 def _refuse_newer(state: _State) -> None:
-    if state.version > Version(__version__):
+    if state.relation == "newer":
         raise UpdateError(
-            f"{state.project} uses template v{state.version}, newer than this segment-source ({__version__})",
-            f"upgrade segment-source to {state.version} or later; downgrades are not supported",
-        )
-
-
-def _require_carried(state: _State) -> None:
-    """Refuse before anything runs when the bundle lacks the project's or this version's template."""
-    carried = _source.bundled_versions()
-    target = _source.template_ref()
-    if target not in carried:
-        raise UpdateError(
-            f"this segment-source ({__version__}) does not carry its own template {target}",
-            "reinstall segment-source from a release wheel or sdist (pip install --force-reinstall segment-source-generator)",
-        )
-    if state.commit not in carried:
-        shown = ", ".join(_source.releases()) or "none"
-        raise UpdateError(
-            f"{state.project} records template `{state.commit}`, which this segment-source ({__version__}) does not carry "
-            f"(it carries {shown})",
-            "update with the segment-source that made the project, or, if the project started from one of "
-            f"those releases, set `_commit` to it in {ANSWERS_FILE}, commit, and run segment-source update again",
+            f"{state.project} uses template `{state.commit}` (version {state.version}), newer than "
+            f"this segment-source ({__version__})",
+            "upgrade segment-source to the build that made the project or a later one; "
+            "downgrades are not supported",
         )
 
 
 def missing_answers(
     project: str | os.PathLike[str] = ".", data: Mapping[str, Any] | None = None
 ) -> list[str]:
-    """The questions this version adds without a default that neither the project nor ``data`` answers.
+    """The questions this version adds without a default that the project and ``data`` leave open.
 
     Raises:
         UpdateError: the project cannot be updated by this generator (see :func:`update`).
     """
     state = _inspect(Path(project).absolute())
     _refuse_newer(state)
-    if state.version < Version(__version__):
-        _require_carried(state)
     return _missing(state, _migrations.pending(state.version, Version(__version__)), data or {})
 
 
@@ -252,24 +257,10 @@ def _conflicts(project: Path, changed: tuple[str, ...]) -> tuple[tuple[str, ...]
 
 
 def _render_old(state: _State) -> dict[str, bytes]:
-    """A fresh render of the project's recorded template version with its answers (as copier's update makes)."""
-    import copier
-
-    with (
-        tempfile.TemporaryDirectory(prefix="segment-source-old.") as tmp,
-        _source.offline_template(),
-    ):
+    """A fresh render of the project's recorded template with its answers (as copier's update)."""
+    with tempfile.TemporaryDirectory(prefix="segment-source-old.") as tmp:
         dst = Path(tmp) / "old"
-        copier.run_copy(
-            _source.TEMPLATE_URL,
-            dst,
-            data=dict(state.answers),
-            vcs_ref=state.commit,
-            defaults=True,
-            overwrite=True,
-            quiet=True,
-            unsafe=False,
-        )
+        _copier.copy(dst, state.answers, state.tags(), state.commit)
         return {
             p.relative_to(dst).as_posix(): p.read_bytes()
             for p in dst.rglob("*")
@@ -283,9 +274,8 @@ def _run(
     migrations: list[_migrations.Migration],
     data: Mapping[str, Any],
 ) -> tuple[tuple[str, ...], tuple[CarriedEdit, ...]]:
-    """Apply the migrations, copier's update, then carry over dropped edits; undo everything on failure."""
-    import copier  # half a second to import: only when updating
-    from copier.errors import CopierError
+    """Apply the migrations, copier's update, then carry over dropped edits; undo all on failure."""
+    from copier.errors import CopierError  # half a second to import: only when updating
 
     head = _git.git(project, "rev-parse", "HEAD", hint=_HINT).strip()
     applied: list[str] = []
@@ -298,18 +288,10 @@ def _run(
                 "segment-source update: migrate answers (" + "; ".join(applied) + ")",
                 ANSWERS_FILE,
             )
-        with _source.offline_template():
-            copier.run_update(
-                project,
-                data=dict(data),
-                answers_file=ANSWERS_FILE,
-                vcs_ref=_source.template_ref(),
-                defaults=True,
-                overwrite=True,
-                conflict="inline",
-                quiet=True,
-                unsafe=False,
-            )
+        build = _source.history().build
+        target = _source.template_ref()
+        _copier.update(project, data, state.tags(**{target: build}), target)
+        _source.record_commit(project / ANSWERS_FILE, build)
         # copier removed the files the new template no longer has; only then is a render of
         # the old version needed, to tell the user's edits from the template's own text.
         tracked = _carry.head_files(project, head)
@@ -318,7 +300,7 @@ def _run(
         if gone:
             old = _render_old(state)
             carried = _carry.carry_over(
-                project, head, tracked, gone, old, _migrations.renamed_files(migrations)
+                project, head, tracked, gone, old, _migrations.renamed_files()
             )
     except BaseException as exc:
         # The tree was clean before: put it back exactly (the migration commit included).
@@ -344,14 +326,22 @@ def _pretend(
         )
         clone = clone_top / state.project.resolve().relative_to(top.resolve())
         head = _git.git(clone, "rev-parse", "HEAD", hint=_HINT).strip()
-        moved = _State(clone, clone / ANSWERS_FILE, state.answers, state.version, state.commit)
+        moved = _State(
+            clone,
+            clone / ANSWERS_FILE,
+            state.answers,
+            state.commit,
+            state.template,
+            state.version,
+            state.relation,
+        )
         applied, carried = _run(clone, moved, migrations, data)
         diffstat, changed = _git.worktree_diff(clone, head)
         conflicts, rejects = _conflicts(clone, changed)
     return UpdateResult(
         state.project,
-        str(state.version),
-        __version__,
+        state.commit,
+        _source.history().describe(_source.history().build),
         True,
         True,
         changed,
@@ -383,7 +373,8 @@ def update(
         pretend: update a temporary clone instead, and report what would change.
 
     Returns:
-        An :class:`UpdateResult`; ``result.clean`` is False while conflicts remain.
+        An :class:`UpdateResult`; its ``conflicts``, ``rejects`` and ``carried`` list what
+        awaits the user.
 
     Raises:
         UpdateError: the project is dirty, not a segment-source project, newer than this
@@ -400,8 +391,10 @@ def update(
     )
     if linked_out:
         raise UpdateError(
-            f"{state.project} has files that lead outside it through symlinks: {', '.join(linked_out[:5])}",
-            "copier would write through them: replace each link with the file itself, commit, then update",
+            f"{state.project} has files that lead outside it through symlinks: "
+            f"{', '.join(linked_out[:5])}",
+            "copier would write through them: replace each link with the file itself, commit, "
+            "then update",
         )
     target = Version(__version__)
     _refuse_newer(state)
@@ -412,11 +405,10 @@ def update(
     missing = _missing(state, migrations, given)
     if missing:
         raise MissingAnswersError(missing, defaults_flag=False)  # update has no --defaults
-    if state.version == target and not given:
+    if state.relation == "same" and not given:
         return UpdateResult(
-            state.project, str(state.version), __version__, False, pretend, (), (), (), (), ""
+            state.project, state.commit, state.commit, False, pretend, (), (), (), (), ""
         )
-    _require_carried(state)
     if pretend:
         return _pretend(state, migrations, given)
     head = _git.git(state.project, "rev-parse", "HEAD", hint=_HINT).strip()
@@ -425,8 +417,8 @@ def update(
     conflicts, rejects = _conflicts(state.project, changed)
     return UpdateResult(
         state.project,
-        str(state.version),
-        __version__,
+        state.commit,
+        _source.history().describe(_source.history().build),
         True,
         False,
         changed,

@@ -6,7 +6,14 @@ Hierarchy::
     ├── AnswerError             one answer breaks a rule (names the field, value and fix)
     ├── MissingAnswersError     no terminal, and required answers are missing (exit 2)
     ├── DestinationError        the destination cannot be written as asked
-    └── UpdateError             a project cannot be updated as it is (dirty, not ours, newer)
+    ├── UpdateError             a project cannot be updated as it is (dirty, not ours, newer)
+    ├── UnsafePathError         a path from a project file leaves the project, or is not a
+    │                           regular file readable within bounds (``_paths``)
+    └── YAMLBombError           YAML whose aliases would expand too far, or nest too deep
+                                (``_safe_yaml``)
+
+Every class the generator raises for its users is defined here, so this tree is the whole
+list; the modules that raise them import them from here.
 """
 
 from __future__ import annotations
@@ -61,6 +68,14 @@ class DestinationError(GeneratorError):
 
 class UpdateError(GeneratorError):
     """A project cannot be updated as it is; nothing was changed."""
+
+
+class UnsafePathError(GeneratorError):
+    """A path leaves the project, or is not a regular file that can be read within bounds."""
+
+
+class YAMLBombError(GeneratorError):
+    """A YAML document whose aliases would expand past the node limit, or that nests too deep."""
 
 
 def printable(text: str, keep: str = "") -> str:

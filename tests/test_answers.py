@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from ruamel.yaml import YAML
 
 from generator import AnswerError, GeneratorError
 from generator._answers import (
+    ANSWERS_FILE,
     complete,
     load_data_file,
     missing,
@@ -14,6 +16,14 @@ from generator._answers import (
     required_keys,
     validate,
 )
+
+
+def test_the_answers_file_is_the_one_copier_yml_names():
+    """The generator's one name for it is the template's: copier writes it there."""
+    from generator._template_files import template_root
+
+    config = YAML(typ="safe").load((template_root() / "copier.yml").read_text(encoding="utf-8"))
+    assert config["_answers_file"] == ANSWERS_FILE == ".copier-answers.yml"
 
 
 def test_questions_follow_the_interface_order():

@@ -48,7 +48,8 @@ def http_docs_link(p: Path) -> None:
 
 def email_sent_literal_track(p: Path) -> None:
     (p / f"src/{PACKAGE}/sent.py").write_text(
-        'def sent(customer):\n    customer.track(user_id="u1", event="Email Sent", properties={"email_id": "e1"})\n',
+        'def sent(customer):\n    customer.track(user_id="u1", event="Email Sent", '
+        'properties={"email_id": "e1"})\n',
         encoding="utf-8",
     )
 
@@ -99,7 +100,8 @@ def camel_case_property(p: Path) -> None:
 
 def lookalike_literal_track(p: Path) -> None:
     (p / f"src/{PACKAGE}/checkout.py").write_text(
-        'def purchased(customer):\n    customer.track(user_id="u1", event="Purchase", properties={"order_id": "o1"})\n',
+        'def purchased(customer):\n    customer.track(user_id="u1", event="Purchase", '
+        'properties={"order_id": "o1"})\n',
         encoding="utf-8",
     )
 
@@ -138,7 +140,7 @@ def basic_auth_literal(p: Path) -> None:
 
 def no_basic_auth(p: Path) -> None:
     edit(
-        p / f"src/{PACKAGE}/_send.py",
+        p / f"src/{PACKAGE}/_engine/send.py",
         '"Authorization": basic_auth(write_key)',
         '"X-Write-Key": basic_auth(write_key)',
     )
@@ -146,7 +148,7 @@ def no_basic_auth(p: Path) -> None:
 
 def basic_auth_without_colon(p: Path) -> None:
     edit(
-        p / f"src/{PACKAGE}/_keys.py",
+        p / f"src/{PACKAGE}/_engine/keys.py",
         'b64encode(f"{write_key}:".encode())',
         'b64encode(f"{write_key}".encode())',
     )
@@ -324,7 +326,7 @@ def test_write_key_is_never_printed(tmp_path, tmp_path_factory, capsys, breaks):
     main(["check", str(project), "--json"])
     out = capsys.readouterr().out
     assert KEY not in out and KEY[:8] not in out
-    assert "9q…(32 characters)" in out
+    assert "9q1Z… (32 characters)" in out
 
 
 def test_history_leak_names_the_commit(tmp_path, tmp_path_factory):
@@ -335,7 +337,7 @@ def test_history_leak_names_the_commit(tmp_path, tmp_path_factory):
     report = check(project)
     assert report.item("secrets.files").status is Status.GREEN
     assert report.item("secrets.history").details == (
-        f"commit {added} deploy.env: 9q…(32 characters)",
+        f"commit {added} deploy.env: 9q1Z… (32 characters)",
     )
 
 

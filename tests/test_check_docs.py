@@ -120,7 +120,8 @@ def test_missing_page_is_written(project, capsys):
 
 
 def test_export_writes_where_segment_docs_wants_it(project, tmp_path, capsys):
-    """``--export DIR`` puts the page at src/connections/sources/catalog/cloud-apps/<slug>/index.md."""
+    """``--export DIR`` puts the page at DIR/src/connections/sources/catalog/cloud-apps/<slug>/
+    index.md (where segment-docs keeps cloud-app pages)."""
     edit(project / PAGE, "## Stream\n\n", "## Stream\n\n" + OWN)
     docs_repo = tmp_path / "segment-docs"
     assert main(["docs", str(project), "--export", str(docs_repo)]) == 0
@@ -196,7 +197,8 @@ def test_custom_builder_is_documented_from_its_docstring_and_comments(project):
 def test_literal_track_of_an_undocumented_event_is_yellow(project):
     """An event name sent literally elsewhere in src, and missing from the page, is flagged."""
     (project / "src/acme_mail_source/digest.py").write_text(
-        'def send(customer):\n    customer.track(user_id="u1", event="Digest Sent", properties={"digest_id": "d1"})\n',
+        'def send(customer):\n    customer.track(user_id="u1", event="Digest Sent", '
+        'properties={"digest_id": "d1"})\n',
         encoding="utf-8",
     )
     item = check(project).item("docs.events")

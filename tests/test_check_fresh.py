@@ -53,8 +53,8 @@ def fresh(request, tmp_path_factory):
 
 
 def test_fresh_project_is_green_but_the_test_account(fresh):
-    """Every item is green except the placeholders (test account, docs links, logo, mark, the
-    write-key step of Getting started), which are yellow."""
+    """Every item is green but the placeholders, which are yellow: the test account, the docs
+    links, the logo, the mark and the write-key step of Getting started."""
     report = check(fresh)
     assert [item.id for item in report.items] == EXPECTED_IDS
     not_green = {item.id: item.status for item in report.items if item.status is not Status.GREEN}
@@ -145,7 +145,7 @@ def test_filled_test_account_turns_green(tmp_path, fresh):
     ids=["empty", "no-catalog", "no-answers"],
 )
 def test_not_a_project_is_a_clear_error(tmp_path, capsys, present):
-    """A directory without the answers file or the catalog is refused, naming the path and the fix."""
+    """A directory without the answers file or the catalog is refused, naming path and fix."""
     for name in present:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("name: x\n", encoding="utf-8")

@@ -150,7 +150,8 @@ def test_missing_parent_directories_are_made_and_no_staging_is_left(tmp_path, ca
 
 
 def test_a_name_too_short_for_a_slug_asks_for_one(tmp_path, capsys):
-    """The suggested slug of `X` breaks the rule: the message says where it came from and the flag."""
+    """The suggested slug of `X` breaks the rule: the message says where it came from, and the
+    flag."""
     good = [pair for pair in GOOD if not pair.startswith("integration_name=")]
     code, _, err = _run(["new", str(tmp_path / "p"), *_data(*good, "integration_name=X")], capsys)
     assert code == 1

@@ -339,7 +339,7 @@ def test_stop_ends_idle_keep_alive_connections():
 
 
 def test_exported_members():
-    """The debugger package exports a short, sorted public surface."""
+    """The debugger package re-exports a short, sorted list (for the command and the tests)."""
     import generator._debugger as package
 
     assert package.__all__ == ["DebuggerServer", "EventStore", "check_event", "mask"]

@@ -64,7 +64,10 @@ def test_sample_scenario_arrives_checked_and_passing(rendered, name):
 
 
 def test_a_key_the_debugger_refuses_exits_1_with_a_message(rendered):
-    """With --strict-keys the debugger answers 401 to another key: exit 1, the fix named, the key never shown."""
+    """With --strict-keys the debugger answers 401 to another key.
+
+    The sample exits 1 and names the fix; the key is never shown.
+    """
     result = rendered("us-email")
     with running(write_keys=["wk_the_only_accepted_key"], strict_keys=True,
                  integration=result.answers["slug"]) as debugger:  # fmt: skip

@@ -37,11 +37,14 @@ SEGMENT_DOCS = {
     "commit": "747b35d8f5f1889b041f2101185d562d7c4c016e",
     "files": [
         "templates/partners/source.md",  # sections, their order, the intro and schema sentences
-        "src/connections/sources/catalog/cloud-apps/vero/index.md",  # the region include after front matter
+        # the region include after the front matter
+        "src/connections/sources/catalog/cloud-apps/vero/index.md",
         "src/connections/sources/catalog/cloud-apps/klaviyo/index.md",
-        "src/connections/sources/catalog/cloud-apps/customer-io/index.md",  # `> success ""` callouts
+        # `> success ""` callouts
+        "src/connections/sources/catalog/cloud-apps/customer-io/index.md",
         "src/connections/sources/catalog/cloud-apps/iterable/index.md",
-        "src/connections/sources/catalog/cloud-apps/mailmodo/index.md",  # Events / Event Properties tables
+        # Events / Event Properties tables
+        "src/connections/sources/catalog/cloud-apps/mailmodo/index.md",
         "src/_includes/content/source-region-unsupported.md",  # what the include shows
         "src/_sass/vendors/_premonition.scss",  # callout kinds: note, info, success, warning, error
     ],
@@ -49,7 +52,8 @@ SEGMENT_DOCS = {
 SECTIONS = ["Getting started", "Stream", "Events", "Event Properties", "Adding Destinations"]
 REGION_INCLUDE = "{% include content/source-region-unsupported.md %}"
 CALLOUT_RE = re.compile(r'^> (info|warning|success|note|error) "[^"]*"$')
-# Syntax only mkdocs (Python-Markdown extensions, mkdocs-material) renders; Segment's site shows it as text.
+# Syntax only mkdocs (Python-Markdown extensions, mkdocs-material) renders; Segment's site
+# shows it as text.
 MKDOCS_ONLY = [
     (re.compile(r"^\s*!!!"), "admonition"),
     (re.compile(r"^\s*\?\?\?"), "collapsible block"),
@@ -69,7 +73,9 @@ MARKER = "alert("
 HOSTILE = {
     "integration_name": "Acme <script>alert(1)</script> [x](javascript:alert(2))",
     "maintainer": '<img src=x onerror="alert(3)"> {{ site.x }}',
-    "description": 'Sends <b onmouseover=alert(4)>mail</b> {% include x.md %} {:onclick="alert(5)"} | *ok*',
+    "description": (
+        'Sends <b onmouseover=alert(4)>mail</b> {% include x.md %} {:onclick="alert(5)"} | *ok*'
+    ),
 }
 ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
 
@@ -89,7 +95,8 @@ def _exported(project: Path, tmp_path: Path) -> str:
 
 def _build(project: Path, renderer: str) -> Path:
     """Build the preview with ``mkdocs`` or ``zensical``; return the site folder."""
-    env = {**ENV, "PYTHONPATH": str(project / "src")}  # the Markdown extension ships in the package
+    # src/segment_docs_preview.py is importable from src, as in an editable install
+    env = {**ENV, "PYTHONPATH": str(project / "src")}
     shutil.rmtree(project / "site", ignore_errors=True)
     cmd = (
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet"]
@@ -218,7 +225,7 @@ def _open(browser: Browser, url: str, width: int):
 
 @pytest.mark.parametrize("name", ["us-email", "eu-all-families", "tricky"])
 def test_exported_page_is_the_project_page_in_segment_docs_dialect(rendered, tmp_path, name):
-    """`docs --export` writes the project's page unchanged, and it holds nothing only mkdocs renders."""
+    """`docs --export` writes the project's page unchanged, holding nothing only mkdocs renders."""
     project = tmp_path / "project"
     shutil.copytree(rendered(name).path, project)
     exported = _exported(project, tmp_path)
@@ -238,7 +245,7 @@ def test_exported_page_is_the_project_page_in_segment_docs_dialect(rendered, tmp
 
 
 def test_us_only_page_opens_with_the_region_include_and_eu_page_with_an_info_callout(rendered):
-    """US only: Segment's region include right after the front matter; EU: an info callout, no include."""
+    """US only: Segment's region include right after the front matter; EU: an info callout."""
     for name, first_expected in (("us-email", REGION_INCLUDE), ("eu-all-families", '> info ""')):
         _, body = _page_parts(
             (rendered(name).path / "docs" / "segment-source.md").read_text(encoding="utf-8")
@@ -265,7 +272,7 @@ def test_getting_started_names_the_schema_and_the_intro_follows_segments_templat
 
 
 def test_answers_with_liquid_or_markup_stay_text_on_segments_site(rendered):
-    """`{{`, `{%`, `<` and Markdown specials from an answer are escaped: no Liquid, no HTML, no link."""
+    """`{{`, `{%`, `<` and Markdown specials from an answer are escaped: no Liquid, HTML, link."""
     front, body = _page_parts(
         (rendered("tricky").path / "docs" / "segment-source.md").read_text(encoding="utf-8")
     )
@@ -310,14 +317,15 @@ def test_preview_renders_the_dialect(sites, renderer):
 @pytest.mark.browser
 @pytest.mark.parametrize("renderer", ["mkdocs", "zensical"])
 def test_property_names_never_break_in_a_narrow_window(sites, browser, serve, renderer):
-    """At 360 px, every name in the tables stays on one line; without the preview's CSS some would not."""
+    """At 360 px, every name in the tables stays on one line; without the preview's CSS, not."""
     page, _ = _open(browser, serve(sites["eu-all-families", renderer]) + "/segment-source/", 360)
     broken = """() => [...document.querySelectorAll('article table td code')]
         .filter(code => code.getClientRects().length > 1).map(code => code.textContent)"""
     assert page.locator("article table td code").count() > 30
     assert page.evaluate(broken) == []
     page.evaluate(
-        "() => document.querySelectorAll('link[href*=\"preview.css\"]').forEach(link => link.remove())"
+        "() => document.querySelectorAll('link[href*=\"preview.css\"]').forEach(link => "
+        "link.remove())"
     )
     assert page.evaluate(broken), "the test must be able to see a broken name"
     page.context.close()
@@ -386,8 +394,8 @@ def test_check_flags_raw_html_and_mkdocs_syntax_on_the_page(tmp_path, rendered):
     text = page.read_text(encoding="utf-8")
     text = text.replace(
         "## Stream\n",
-        '## Stream\n\nSee <img src=x onerror="alert(1)"> and `<code>` here.\n\n'
-        '```html\n<p>in a fence</p>\n```\n\n!!! warning "Heads up"\n    Old style.\n',
+        '## Stream\n\nSee <img src=x onerror="alert(1)"> and `<code>` here.\n\n```html\n<p>in a '
+        'fence</p>\n```\n\n!!! warning "Heads up"\n    Old style.\n',
     )
     page.write_text(text, encoding="utf-8")
     report = check(project)
@@ -399,7 +407,7 @@ def test_check_flags_raw_html_and_mkdocs_syntax_on_the_page(tmp_path, rendered):
 
 
 def test_check_wants_the_region_include_exactly_when_the_source_is_us_only(tmp_path, rendered):
-    """US only without the include, or EU with it: `docs.regions` is red, and `docs` puts it right."""
+    """US only without the include, or EU with it: `docs.regions` is red; `docs` puts it right."""
     for name, edit in (
         ("us-email", (REGION_INCLUDE, "")),
         ("eu-all-families", ('> info ""', REGION_INCLUDE + '\n\n> info ""')),

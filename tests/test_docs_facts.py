@@ -127,3 +127,26 @@ def test_a_reworded_sentence_is_kept_and_reported(project, capsys):
 def test_a_fresh_page_has_no_fact_to_rewrite(project):
     result = render_docs(project)
     assert result.page.facts == () and result.page.unnamed == ()
+
+
+def test_docs_and_check_read_the_intro_alike(project, capsys):
+    """One rule for "the intro names the maintainer": ``docs`` notes what ``check`` flags.
+
+    segment-docs' templates/partners/source.md (commit 033de36049ffd62d065de92fe135866989780ee5)
+    puts "This source is maintained by YOURINTEGRATION" and a support mailto in the intro,
+    after the front matter and before the first `##`. The maintainer "Acme Mail Source" is
+    named in the front matter's title, which is not the intro.
+    """
+    page = (project / PAGE).read_text(encoding="utf-8")
+    sentence = next(line for line in page.splitlines() if line.startswith("This source is"))
+    edit(
+        project / PAGE, sentence, "Our team looks after it ([write](mailto:support@acme.example))."
+    )
+    edit(project / META, 'maintainer: "Acme Mail"', 'maintainer: "Acme Mail Source"')
+    assert 'title: "Acme Mail Source"' in page
+    item = check(project).item("docs.sections")
+    assert item.status is Status.RED
+    assert item.message == "the intro does not name the maintainer `Acme Mail Source`"
+    assert main(["docs", str(project)]) == 0
+    assert "the intro no longer names the catalog's maintainer" in capsys.readouterr().out
+    assert render_docs(project).page.unnamed == ("maintainer",)

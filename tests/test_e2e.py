@@ -30,7 +30,7 @@ def _run(cmd, cwd, env=None, stdin=subprocess.DEVNULL):
 
 @pytest.fixture(scope="session")
 def venv_bin(tmp_path_factory):
-    """A virtual environment that sees the test run's own packages (pytest, mkdocs-material, copier)."""
+    """A virtual environment that sees the test run's packages (pytest, mkdocs-material, copier)."""
     return make_venv(tmp_path_factory.mktemp("venv"), with_pip=True)
 
 

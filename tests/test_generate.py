@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import subprocess
+import tomllib
 import xml.etree.ElementTree as ET
 
 import pytest
-import tomllib
 from ruamel.yaml import YAML
 
 from generator import _segment
@@ -170,7 +170,7 @@ def test_no_generated_file_holds_an_unrendered_template_tag(rendered):
             text = (root / file).read_text(encoding="utf-8")
             if name == "tricky" and file in {".copier-answers.yml", "catalog/metadata.yml"}:
                 continue  # the answers themselves contain "{{ 7*7 }}"
-            if file.endswith("/markdown_ext.py"):
+            if file == "src/segment_docs_preview.py":
                 continue  # copied as it is (no .jinja suffix); it documents segment-docs' Liquid
             # The page is in segment-docs' dialect: Liquid's region and beta includes are meant to stay.
             text = text.replace("{% include content/source-region-unsupported.md %}", "")

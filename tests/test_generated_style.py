@@ -1,4 +1,4 @@
-"""Generated code reads as if written by hand: ruff, with the project's own config, has nothing to say."""
+"""Generated code reads as if written by hand: ruff, with the project's config, finds nothing."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+from ruamel.yaml import YAML
 
 from generator import generate
 
@@ -39,6 +40,37 @@ def test_ruff_check_is_clean(rendered, name):
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
+@pytest.mark.parametrize("name", SCENARIO_NAMES)
+def test_mypy_strict_is_clean(rendered, name):
+    """The package ships py.typed: `mypy` with the project's config ([tool.mypy] strict) agrees."""
+    pyproject = (rendered(name).path / "pyproject.toml").read_text(encoding="utf-8")
+    assert "[tool.mypy]\nstrict = true\n" in pyproject
+    checked = _run(
+        [sys.executable, "-m", "mypy", "--no-incremental", "--cache-dir", "/dev/null"],
+        rendered(name).path,
+    )
+    assert checked.returncode == 0 and "Success: no issues found" in checked.stdout, (
+        checked.stdout + checked.stderr
+    )
+
+
+def test_generated_ci_runs_the_checks_and_every_test(rendered):
+    """CI installs redis-server and every extra the checks and tests need, then runs them all."""
+    ci = YAML(typ="safe").load((rendered("us-email").path / ".github/workflows/ci.yml").read_text())
+    steps = [
+        step["run"].split("#")[0].strip() for step in ci["jobs"]["test"]["steps"] if "run" in step
+    ]
+    assert "sudo apt-get update && sudo apt-get install -y redis-server" in steps
+    assert "pip install -e '.[test,docs,redis,lint]'" in steps
+    assert {
+        "ruff check .",
+        "ruff format --check .",
+        "mypy",
+        "pytest",
+        "mkdocs build --strict",
+    } <= set(steps)
+
+
 def test_project_pins_its_lint_rules(rendered):
     """The verdict does not drift with ruff's defaults: the project names its rule set."""
     pyproject = (rendered("us-email").path / "pyproject.toml").read_text(encoding="utf-8")
@@ -68,7 +100,7 @@ def test_a_hostile_name_is_an_exact_python_literal(rendered):
 
 
 def test_a_long_hostile_name_still_parses_and_passes_ruff(tmp_path):
-    """60 wide characters with docstring-ending quotes and a backslash: still valid, formatted Python."""
+    """60 wide characters with docstring-ending quotes and a backslash: valid, formatted Python."""
     name = '"""\\ ' + "広" * 50 + ' """"'
     assert len(name) <= 60
     answers = {**load_scenario("us-email"), "integration_name": name, "slug": "wide-name"}

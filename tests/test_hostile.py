@@ -8,10 +8,10 @@ import os
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
-import tomllib
 from ruamel.yaml import YAML
 
 from generator import check, generate
@@ -249,7 +249,10 @@ FREE_TEXT_ANSWERS = (
 
 
 def test_free_text_answers_reach_python_only_through_py_string():
-    """In every ``*.py.jinja``, a free-text answer appears only as ``py.string(answer)`` (docs_templates/python.jinja)."""
+    """In every ``*.py.jinja``, a free-text answer appears only as ``py.string(answer)``.
+
+    (The macro is in docs_templates/python.jinja.)
+    """
     template = Path(__file__).parent.parent / "template"
     offenders = []
     for path in sorted(template.rglob("*.py.jinja")):

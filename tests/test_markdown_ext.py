@@ -1,7 +1,8 @@
-"""The generated package's Python-Markdown extension: segment-docs' dialect in the preview.
+"""src/segment_docs_preview.py, the docs preview's extension: segment-docs' dialect in mkdocs.
 
-The constructs come from segment-docs' cloud-app pages (commit 747b35d8f5f1889b041f2101185d562d7c4c016e):
-premonition callouts (``> success ""`` in customer-io, ``> info "Title"`` in clevertap,
+The constructs come from segment-docs' cloud-app pages
+(commit 747b35d8f5f1889b041f2101185d562d7c4c016e): premonition callouts (``> success ""`` in
+customer-io, ``> info "Title"`` in clevertap,
 ``> warning ""`` in braze), ``{% include content/... %}`` lines (vero, beamer) and
 ``{:target="_blank”}`` with a typographic quote (vero, mailmodo). The sentences are ours.
 """
@@ -18,7 +19,7 @@ import pytest
 @pytest.fixture(scope="module")
 def ext(rendered):
     """The extension module as generated, imported from the rendered project's file."""
-    path = rendered("us-email").path / "src" / "acme_mail_source" / "markdown_ext.py"
+    path = rendered("us-email").path / "src" / "segment_docs_preview.py"
     spec = importlib.util.spec_from_file_location("generated_markdown_ext", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
@@ -60,8 +61,8 @@ def test_error_callout_uses_the_danger_style_and_a_plain_quote_stays_a_quote(ext
 def test_region_include_shows_the_us_only_notice(ext):
     html = render(ext, "{% include content/source-region-unsupported.md %}\n\nText.\n")
     assert (
-        '<div class="admonition warning"><p class="admonition-title">Supported in US workspaces only</p>'
-        in html
+        '<div class="admonition warning"><p class="admonition-title">Supported in US workspaces '
+        "only</p>" in html
     )
     assert '<a href="/docs/guides/regional-segment/">Regional Segment</a>' in html
     assert "{%" not in html

@@ -20,7 +20,7 @@ def _git(cwd, *args):
 
 
 def _readme_new_command() -> list[str]:
-    """The README's first command, the `segment-source new ...` part, as argv after the program name."""
+    """The README's first command, its `segment-source new ...` part, as argv after the program."""
     block = re.search(
         r"```sh\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.DOTALL
     )
@@ -33,7 +33,7 @@ def _readme_new_command() -> list[str]:
 
 
 def _clone_like(tmp_path: Path) -> Path:
-    """A git work tree holding what a clone has at its top: .gitignore, README, the example answers."""
+    """A git work tree holding what a clone has at its top: .gitignore, README, example answers."""
     clone = tmp_path / "clone"
     (clone / "examples").mkdir(parents=True)
     for name in (".gitignore", "README.md", "examples/acme-mail.yml"):
@@ -55,7 +55,8 @@ def _clone_like(tmp_path: Path) -> Path:
 
 
 def test_the_readme_command_in_a_clone_leaves_the_clone_clean(tmp_path, capsys, monkeypatch):
-    """The project lands where the output says (absolute), the next commands follow, git status stays empty."""
+    """The project lands where the output says (absolute), the next commands follow, and git
+    status stays empty."""
     clone = _clone_like(tmp_path)
     monkeypatch.chdir(clone)
     assert main(_readme_new_command()) == 0

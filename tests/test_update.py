@@ -71,7 +71,13 @@ def test_wheel_carries_every_release_deterministically(
         run(sys.executable, "-m", "zipfile", "-e", str(release.wheel), str(out))
         listed = git(tmp_path, "bundle", "list-heads", str(out / "generator" / "_template.bundle"))
         heads[version] = dict(reversed(line.split()) for line in listed.splitlines())
-    assert list(heads["0.3.0"]) == ["refs/tags/v0.1.0", "refs/tags/v0.2.0", "refs/tags/v0.3.0"]
+    assert list(heads["0.3.0"]) == [
+        "refs/tags/v0.1.0",
+        "refs/tags/v0.2.0",
+        "refs/tags/v0.3.0",
+        "refs/heads/build",
+        "refs/builds/v0.3.0",
+    ]
     assert heads["0.1.0"]["refs/tags/v0.1.0"] == heads["0.3.0"]["refs/tags/v0.1.0"]
     assert heads["0.2.0"]["refs/tags/v0.2.0"] == heads["0.3.0"]["refs/tags/v0.2.0"]
 
@@ -164,7 +170,7 @@ def test_update_without_edits_equals_a_fresh_copy(
 def test_plain_copier_update_matches_the_wrapper(
     releases: dict[str, Release], tmp_path: Path
 ) -> None:
-    """`copier update` from a clone of the template URL gives the same project as `segment-source update`."""
+    """`copier update` from a clone of the template URL gives what `segment-source update` gives."""
     mirror = tmp_path / "template.git"
     bundle = releases["0.3.0"].venv.glob("lib/python*/site-packages/generator/_template.bundle")
     run("git", "clone", "--quiet", "--mirror", str(next(bundle)), str(mirror))
@@ -221,21 +227,24 @@ def test_new_question_without_default_and_no_terminal_exits_2(
 
 
 def test_check_compares_both_ways(releases: dict[str, Release], tmp_path: Path) -> None:
-    """--check: 2 with an update available, 0 when up to date, 1 when the project is newer than the generator."""
+    """--check: 2 with an update available, 0 when up to date, 1 when the project is newer."""
     project = new_project(releases["0.2.0"], tmp_path / "acme")
     newer = update(releases["0.3.0"], project, "--check", "--json", check=False)
     assert newer.returncode == 2
     assert json.loads(newer.stdout) == {
         "update_available": True,
-        "current_version": "0.2.0",
-        "latest_version": "0.3.0",
+        "current_version": "v0.2.0",
+        "latest_version": "v0.3.0",
         "project_newer": False,
         "project": str(project),
     }
     plain = update(releases["0.3.0"], project, "--check", check=False)
     assert (plain.returncode, plain.stdout) == (
         2,
-        f"{project}: template v0.2.0; v0.3.0 is available (run segment-source update)\n",
+        (
+            f"{project}: template v0.2.0; v0.3.0 is available "
+            "(segment-source 0.3.0: run segment-source update)\n"
+        ),
     )
     same = update(releases["0.2.0"], project, "--check", "--json")
     assert json.loads(same.stdout)["update_available"] is False
@@ -243,16 +252,18 @@ def test_check_compares_both_ways(releases: dict[str, Release], tmp_path: Path) 
     older = update(releases["0.1.0"], project, "--check", check=False)
     assert older.returncode == 1
     assert older.stdout == (
-        f"{project}: template v0.2.0 is newer than this segment-source (0.1.0); "
-        "upgrade segment-source to 0.2.0 or later to update it\n"
+        f"{project}: template v0.2.0 is newer than this segment-source's v0.1.0 (0.1.0); "
+        "upgrade segment-source to the build that made the project or a later one to update it\n"
     )
     as_json = json.loads(
         update(releases["0.1.0"], project, "--check", "--json", check=False).stdout
     )
     assert as_json["project_newer"] is True and as_json["update_available"] is False
     assert refusal(update(releases["0.1.0"], project, check=False)) == (
-        f"error: {project} uses template v0.2.0, newer than this segment-source (0.1.0)\n"
-        "  hint: upgrade segment-source to 0.2.0 or later; downgrades are not supported\n"
+        f"error: {project} uses template `v0.2.0` (version 0.2.0), newer than this "
+        "segment-source (0.1.0)\n"
+        "  hint: upgrade segment-source to the build that made the project or a later one; "
+        "downgrades are not supported\n"
     )
 
 
@@ -297,7 +308,7 @@ def summary_count(stdout: str) -> int:
 def test_renamed_file_carries_the_edits_to_its_new_path(
     releases: dict[str, Release], tmp_path: Path
 ) -> None:
-    """v0.3.0 moves CONTRIBUTING.md (edited) to .github/: the edit follows, reported, exit 1 until `git add`."""
+    """v0.3.0 moves CONTRIBUTING.md (edited) to .github/: the edit follows, reported, exit 1."""
     project = new_project(releases["0.2.0"], tmp_path / "acme")
     old = project / "CONTRIBUTING.md"
     old.write_text(
@@ -333,7 +344,7 @@ def test_renamed_file_carries_the_edits_to_its_new_path(
 
 
 def test_deleted_file_keeps_the_users_version(releases: dict[str, Release], tmp_path: Path) -> None:
-    """v0.3.0 deletes SUPPORT.md (edited): the user's version stays, reported, exit 1; unedited moves stay silent."""
+    """v0.3.0 deletes SUPPORT.md (edited): the user's version stays, reported, exit 1."""
     project = new_project(releases["0.2.0"], tmp_path / "acme")
     support = project / "SUPPORT.md"
     edited = support.read_text(encoding="utf-8") + "\nUSER EDIT: office hours on Fridays.\n"
@@ -352,8 +363,8 @@ def test_deleted_file_keeps_the_users_version(releases: dict[str, Release], tmp_
     assert support.read_text(encoding="utf-8") == edited
     assert done.stderr.startswith("error: 1 conflict to resolve: SUPPORT.md\n")
     assert (
-        "SUPPORT.md: the template deleted it; your version is kept (git rm it to accept the deletion)"
-        in done.stderr
+        "SUPPORT.md: the template deleted it; your version is kept "
+        "(git rm it to accept the deletion)" in done.stderr
     )
     # CONTRIBUTING.md was not edited: its move is the template's, with nothing to report.
     assert (project / ".github" / "CONTRIBUTING.md").exists() and not (
@@ -370,7 +381,7 @@ def test_deleted_file_keeps_the_users_version(releases: dict[str, Release], tmp_
 def test_summary_counts_new_files_and_says_one_conflict(
     releases: dict[str, Release], tmp_path: Path
 ) -> None:
-    """v0.1.0 -> v0.2.0 with a clash: the count includes the new files, "1 conflict", no raw git lines."""
+    """v0.1.0 -> v0.2.0 with a clash: the count has the new files, "1 conflict", no raw git."""
     project = new_project(releases["0.1.0"], tmp_path / "acme")
     readme = project / "README.md"
     lines = readme.read_text(encoding="utf-8").split("\n")
@@ -398,7 +409,7 @@ def refusal(done: subprocess.CompletedProcess[str]) -> str:
 def test_unknown_or_uncarried_commit_is_refused(
     releases: dict[str, Release], tmp_path: Path, commit: str
 ) -> None:
-    """A `_commit` that is no version, or a version the bundle lacks, is one clear error; nothing changes."""
+    """A `_commit` no build in the history made (a fork's, a hand edit): one error, no change."""
     project = new_project(releases["0.1.0"], tmp_path / "acme")
     saved = project / ".copier-answers.yml"
     saved.write_text(
@@ -408,20 +419,14 @@ def test_unknown_or_uncarried_commit_is_refused(
     commit_all(project, "hand-edited answers")
     before = files(project)
     stderr = refusal(update(releases["0.2.0"], project, check=False))
-    if commit == "nonsense":
-        assert stderr == (
-            f"error: {project} records template `nonsense` (`_commit` in .copier-answers.yml), which is not a "
-            "segment-source version\n"
-            "  hint: set `_commit` to the segment-source release the project was made from (e.g. v0.1.0), commit, "
-            "and run segment-source update again\n"
-        )
-    else:
-        assert stderr == (
-            f"error: {project} records template `{commit}`, which this segment-source (0.2.0) does not carry "
-            "(it carries v0.1.0, v0.2.0)\n"
-            "  hint: update with the segment-source that made the project, or, if the project started from one of "
-            "those releases, set `_commit` to it in .copier-answers.yml, commit, and run segment-source update again\n"
-        )
+    assert stderr == (
+        f"error: {project} records template `{commit}` (`_commit` in .copier-answers.yml), "
+        "which no build in this segment-source's history (0.2.0) made (releases: v0.1.0, "
+        "v0.2.0)\n"
+        "  hint: update with the segment-source that made the project (a build of a fork "
+        "carries its own history), or set `_commit` to the release or commit it started from "
+        "in .copier-answers.yml, commit, and run segment-source update again\n"
+    )
     assert files(project) == before and git(project, "status", "--porcelain") == ""
     assert refusal(update(releases["0.2.0"], project, "--check", check=False)) == stderr
 
@@ -437,18 +442,19 @@ def installed_bundle(venv: Path) -> Path:
 
 
 def test_missing_bundle_is_refused(releases: dict[str, Release], tmp_path: Path) -> None:
-    """A wheel install without its template history: `update` and `new` refuse with a reinstall hint."""
+    """A wheel install without its template history: `update` and `new` refuse, hint: reinstall."""
     python = copied_release(releases["0.3.0"], tmp_path / "venv")
     bundle = installed_bundle(tmp_path / "venv")
     bundle.unlink()
     project = new_project(releases["0.2.0"], tmp_path / "acme")
     expected = (
         f"error: this segment-source has no template history: {bundle} is missing\n"
-        "  hint: reinstall segment-source from a release wheel or sdist "
+        "  hint: reinstall segment-source from a wheel or sdist built with its git history "
         "(pip install --force-reinstall segment-source-generator)\n"
     )
     data = "--data=support_url=https://acme.example/help"
-    # cwd: `python -m` puts the working directory first on sys.path, and this checkout has a generator too.
+    # cwd: `python -m` puts the working directory first on sys.path, and this checkout has
+    # a generator too.
     assert (
         refusal(
             run(python, "-m", "generator", "update", str(project), data, cwd=tmp_path, check=False)
@@ -489,8 +495,9 @@ def test_bundle_without_its_own_version_is_refused(
         check=False,
     )
     assert refusal(done) == (
-        "error: this segment-source (0.3.0) does not carry its own template v0.3.0\n"
-        "  hint: reinstall segment-source from a release wheel or sdist "
+        "error: this segment-source (0.3.0) does not carry its own template v0.3.0 (its history "
+        f"{installed_bundle(tmp_path / 'venv')} was built for v0.2.0)\n"
+        "  hint: reinstall segment-source from a wheel or sdist built with its git history "
         "(pip install --force-reinstall segment-source-generator)\n"
     )
     assert git(project, "status", "--porcelain") == ""

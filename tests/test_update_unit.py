@@ -28,71 +28,101 @@ def heads(bundle: Path) -> dict[str, str]:
     }
 
 
+def clone_at(bundle: Path, ref: str, dest: Path) -> Path:
+    git(bundle.parent, "clone", "--quiet", str(bundle), str(dest))
+    git(dest, "checkout", "--quiet", ref)
+    return dest
+
+
 @pytest.fixture
 def source(tmp_path: Path) -> Path:
-    """A tiny generator checkout: two releases, a non-release tag, a template with junk."""
+    """A tiny generator checkout: two releases, a non-release tag, a merge, a template with junk."""
     repo = tmp_path / "src"
     (repo / "template").mkdir(parents=True)
     (repo / "docs_templates").mkdir()
     git(tmp_path, "init", "--quiet", "--initial-branch=main", str(repo))
+    (repo / "generator.py").write_text("not template\n", encoding="utf-8")
+    git(repo, "add", "--all")
+    git(repo, "commit", "--quiet", "-m", "before the template existed")
     (repo / "copier.yml").write_text("_subdirectory: template\n", encoding="utf-8")
     (repo / "template" / "README.md.jinja").write_text("v1\n", encoding="utf-8")
     (repo / "docs_templates" / "page.md").write_text("page\n", encoding="utf-8")
-    (repo / "generator.py").write_text("not template\n", encoding="utf-8")
     git(repo, "add", "--all")
     git(repo, "commit", "--quiet", "-m", "one")
     git(repo, "tag", "v0.10.0")
+    git(repo, "checkout", "--quiet", "-b", "side")
+    (repo / "generator.py").write_text("side work\n", encoding="utf-8")
+    git(repo, "commit", "--quiet", "-am", "side")
+    git(repo, "checkout", "--quiet", "main")
     (repo / "template" / "README.md.jinja").write_text("v2\n", encoding="utf-8")
     git(repo, "commit", "--quiet", "-am", "two")
+    git(repo, "merge", "--quiet", "--no-edit", "side")
     git(repo, "tag", "v0.9.0")  # tagged later, older version: order is by version, not date
     git(repo, "tag", "nightly")
     return repo
 
 
-def test_bundle_tags_releases_by_version_and_is_deterministic(source: Path, tmp_path: Path) -> None:
-    first = _bundle.build_bundle(source, "0.9.0", tmp_path / "a.bundle")  # HEAD is at v0.9.0
+def test_bundle_mirrors_every_commit_with_its_template_deterministically(
+    source: Path, tmp_path: Path
+) -> None:
+    """Every source commit has a template-only twin naming it; the hashes never change."""
+    first = _bundle.build_bundle(source, "0.9.0", tmp_path / "a.bundle")
     _bundle.build_bundle(source, "0.9.0", tmp_path / "b.bundle")
-    assert first == ["v0.9.0", "v0.10.0"]
+    assert first == [
+        "refs/tags/v0.9.0",
+        "refs/tags/v0.10.0",
+        "refs/heads/build",
+        "refs/builds/v0.9.0",
+    ]
     assert heads(tmp_path / "a.bundle") == heads(tmp_path / "b.bundle")
-    clone = tmp_path / "clone"
-    git(tmp_path, "clone", "--quiet", "--branch", "v0.10.0", str(tmp_path / "a.bundle"), str(clone))
+    clone = clone_at(tmp_path / "a.bundle", "v0.10.0", tmp_path / "clone")
     assert sorted(p.name for p in clone.iterdir() if p.name != ".git") == [
         "copier.yml",
         "docs_templates",
         "template",
     ]
     assert (clone / "template" / "README.md.jinja").read_text(encoding="utf-8") == "v1\n"
-    assert git(clone, "log", "--format=%an <%ae> %P").strip() == (
+    assert git(clone, "log", "-1", "--format=%an <%ae>").strip() == (
         "segment-source-generator <template@segment-source-generator.invalid>"
-    )  # no parent
+    )
+    # One mirror commit per source commit, merges kept, each naming its source.
+    sources = git(source, "rev-list", "HEAD").split()
+    bodies = git(clone, "log", "--format=%B", "origin/build").split("\n")
+    named = [line.removeprefix("source ") for line in bodies if line.startswith("source ")]
+    assert sorted(named) == sorted(sources)
+    assert len(git(clone, "rev-list", "--merges", "origin/build").split()) == 1
+    assert git(clone, "rev-parse", "origin/build").strip() == heads(tmp_path / "a.bundle")["v0.9.0"]
 
 
-def test_bundle_adds_the_working_tree_as_the_dev_version_without_junk(
+def test_bundle_adds_the_working_tree_on_top_of_head_without_junk(
     source: Path, tmp_path: Path
 ) -> None:
     clean = _bundle.build_bundle(source, "0.9.0", tmp_path / "clean.bundle")
-    assert clean == ["v0.9.0", "v0.10.0"]
+    assert clean[-2:] == ["refs/heads/build", "refs/builds/v0.9.0"]
     (source / "template" / "README.md.jinja").write_text("work in progress\n", encoding="utf-8")
     (source / "template" / "__pycache__").mkdir()
     (source / "template" / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"\0")
-    tags = _bundle.build_bundle(source, "0.10.1.dev1+gabc", tmp_path / "dev.bundle")
-    assert tags == ["v0.9.0", "v0.10.0", "v0.10.1.dev1+gabc"]
-    clone = tmp_path / "clone"
-    git(
-        tmp_path,
-        "clone",
-        "--quiet",
-        "--branch",
-        "v0.10.1.dev1+gabc",
-        str(tmp_path / "dev.bundle"),
-        str(clone),
-    )
+    _bundle.build_bundle(source, "0.10.1.dev1+gabc", tmp_path / "dev.bundle")
+    clone = clone_at(tmp_path / "dev.bundle", "build", tmp_path / "clone")
     assert (clone / "template" / "README.md.jinja").read_text(
         encoding="utf-8"
     ) == "work in progress\n"
     assert not (clone / "template" / "__pycache__").exists()
-    # The release tags are unaffected by the working tree.
-    assert heads(tmp_path / "dev.bundle")["v0.10.0"] == heads(tmp_path / "clean.bundle")["v0.10.0"]
+    assert "with uncommitted changes" in git(clone, "log", "-1", "--format=%B")
+    # The committed history is unaffected by the working tree.
+    before, after = heads(tmp_path / "clean.bundle"), heads(tmp_path / "dev.bundle")
+    assert after["v0.10.0"] == before["v0.10.0"]
+    assert git(clone, "rev-parse", "build^").strip() == before["refs/heads/build"]
+
+
+def test_releases_file_stands_in_for_missing_tags(source: Path, tmp_path: Path) -> None:
+    """A clone without tags still carries the releases recorded in RELEASES."""
+    released = git(source, "rev-parse", "v0.10.0").strip()
+    git(source, "tag", "--delete", "v0.10.0")
+    (source / "RELEASES").write_text(
+        f"# tag commit\nv0.10.0 {released}\nbad line\n", encoding="utf-8"
+    )
+    assert "refs/tags/v0.10.0" in _bundle.build_bundle(source, "0.9.0", tmp_path / "r.bundle")
 
 
 def test_bundle_from_a_plain_source_tree(source: Path, tmp_path: Path) -> None:
@@ -100,15 +130,17 @@ def test_bundle_from_a_plain_source_tree(source: Path, tmp_path: Path) -> None:
     plain = tmp_path / "plain"
     git(tmp_path, "clone", "--quiet", str(source), str(plain))
     subprocess.run(["rm", "-rf", str(plain / ".git")], check=True)
-    assert _bundle.build_bundle(plain, "0.10.0", tmp_path / "p.bundle") == ["v0.10.0"]
-    assert _bundle.build_bundle(plain, "0.10.0", tmp_path / "q.bundle") == ["v0.10.0"]
+    refs = ["refs/heads/build", "refs/builds/v0.10.0"]
+    assert _bundle.build_bundle(plain, "0.10.0", tmp_path / "p.bundle") == refs
+    assert _bundle.build_bundle(plain, "0.10.0", tmp_path / "q.bundle") == refs
     assert heads(tmp_path / "p.bundle") == heads(tmp_path / "q.bundle")
 
 
 def test_migrations_apply_once_and_only_across_their_version() -> None:
     table = _migrations.MIGRATIONS
     assert [m.version for m in _migrations.pending(Version("0.1.0"), Version("0.2.0"), table)] == [
-        "0.2.0"
+        "0.1.1.dev0",
+        "0.2.0",
     ]
     assert _migrations.pending(Version("0.2.0"), Version("0.3.0"), table) == []
     pending = _migrations.pending(Version("0.1.0"), Version("0.3.0"), table)
@@ -134,8 +166,10 @@ def test_exports_are_sorted_and_include_update() -> None:
     } <= set(generator.__all__)
 
 
-def test_generate_from_a_checkout_records_the_url_and_version_tag(tmp_path: Path) -> None:
-    """Without a built bundle, one is made from the checkout; the answers never hold a local path."""
+def test_generate_from_a_checkout_records_the_url_and_a_commit_a_clone_resolves(
+    tmp_path: Path,
+) -> None:
+    """Without a built bundle, one is made from the checkout; answers never hold a local path."""
     result = generator.generate(
         tmp_path / "acme",
         {
@@ -149,7 +183,14 @@ def test_generate_from_a_checkout_records_the_url_and_version_tag(tmp_path: Path
     )
     text = (result.path / ".copier-answers.yml").read_text(encoding="utf-8")
     assert f"_src_path: {generator.TEMPLATE_URL}\n" in text
-    assert f"_commit: v{generator.__version__}\n" in text
+    (commit,) = [line[9:] for line in text.splitlines() if line.startswith("_commit: ")]
+    repo = Path(__file__).resolve().parent.parent
+    if not git(repo, "status", "--porcelain", "--", "copier.yml", "template", "docs_templates"):
+        # What git describe gives in a clone: a tag, tag-N-g<hash>, or a bare hash.
+        resolved = git(repo, "rev-parse", "--verify", f"{commit}^{{commit}}").strip()
+        assert git(repo, "rev-parse", "HEAD").strip() == resolved
+    else:  # a modified checkout has no commit to name: it records its version
+        assert commit == f"v{generator.__version__}"
 
 
 def test_declared_file_renames_follow_chains_and_wildcards() -> None:
@@ -178,7 +219,9 @@ def test_declared_file_renames_follow_chains_and_wildcards() -> None:
         _carry._declared_target("src/acme_mail/delivery.py", declared) == "src/acme_mail/sending.py"
     )
     assert _carry._declared_target("src/a/b/delivery.py", declared) is None  # `*` is one segment
-    assert _migrations.renamed_files(_migrations.pending(Version("0.1.0"), Version("0.3.0"))) == {}
+    # File renames apply whatever the versions: only issue 18's layout moves are declared.
+    (layout,) = [m for m in _migrations.MIGRATIONS if m.renamed_files]
+    assert _migrations.renamed_files() == dict(layout.renamed_files)
 
 
 BASE = "".join(f"line {n}\n" for n in range(1, 11))

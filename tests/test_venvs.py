@@ -36,7 +36,7 @@ def _import(python: str, module: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_child_of_a_venv_sees_that_venvs_packages_and_its_own_first(tmp_path):
-    """A venv's child imports the parent venv's packages, with its own installs taking precedence."""
+    """A venv's child imports the parent venv's packages; its own installs take precedence."""
     parent = tmp_path / "parent"
     venv.EnvBuilder(with_pip=False).create(parent)
     (_purelib(parent) / "probe_parent_only.py").write_text("WHERE = 'parent'\n", encoding="utf-8")

@@ -1,7 +1,8 @@
 """Real releases for the update tests: tag, build a wheel, install it into its own venv.
 
 Each release is built once per session from a clone of this repository's HEAD (commit
-before running!), into venvs that inherit the test run's packages (``tests/venvs.py``), so copier and
+before running!), into venvs that inherit the test run's packages (``tests/venvs.py``), so
+copier and
 friends come from the test environment and no index is needed. The template history is made here:
 
 * v0.1.0: HEAD as it is;

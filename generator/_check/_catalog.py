@@ -95,8 +95,14 @@ def _slug(project: Project) -> Item:
         found.append(
             (
                 Status.RED,
-                f"the client sends `{client_slug}` as context.integration.name ({spec_py} INTEGRATION_SLUG), the catalog says `{slug}`",
-                f"use one slug: the one Segment gave you in the Developer Portal, in both {FILE} and {spec_py}",
+                (
+                    f"the client sends `{client_slug}` as context.integration.name ({spec_py} "
+                    f"INTEGRATION_SLUG), the catalog says `{slug}`"
+                ),
+                (
+                    "use one slug: the one Segment gave you in the Developer Portal, in both "
+                    f"{FILE} and {spec_py}"
+                ),
             )
         )
     try:
@@ -128,7 +134,8 @@ def _description(project: Project) -> Item:
         if isinstance(text, str) and text.strip():  # only the length rule is left
             return yellow(
                 "catalog.description",
-                f"description is {len(text.strip())} characters, over Segment's guidance of {limit}",
+                f"description is {len(text.strip())} characters, "
+                f"over Segment's guidance of {limit}",
                 f"shorten it to at most {limit} characters; a reviewer will ask",
             )
         return red("catalog.description", exc.message, exc.hint)
@@ -228,7 +235,10 @@ def _docs_links(project: Project) -> Item:
             found.append(
                 (
                     Status.YELLOW,
-                    f"docs.segment_docs_url `{value}` is not where Segment publishes the `{slug}` page",
+                    (
+                        f"docs.segment_docs_url `{value}` is not where Segment publishes the "
+                        f"`{slug}` page"
+                    ),
                     f"use `{_metadata.segment_docs_url(slug)}`",
                 )
             )

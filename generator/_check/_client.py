@@ -1,39 +1,118 @@
-"""The generated client: the markers Segment's review looks for, found in the source text.
+"""The generated client: the markers Segment's review looks for, found in the code's syntax tree.
 
 The client's modules may be split or rewritten, so nothing here names a module or a
-function: it searches every file of the package (``spec.py`` aside, which only declares).
+function: it reads every module of the package (``spec.py`` aside, which only declares).
+Only code counts: each module is parsed (``ast``), and comments, docstrings and other bare
+strings are not part of what is searched, so a comment naming a header sets no header.
 """
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
+import ast
+from dataclasses import dataclass
 
 from .. import _code, _paths, _segment
 from .._project import Project
 from ..errors import GeneratorError, printable
 from ._report import Item, Status, green, red, worst
 
-_INTEGRATION_KEY_RE = re.compile(r"""["']integration["']""")
-_AUTH_HEADER_RE = re.compile(r"""["']Authorization["']""", re.IGNORECASE)
-_BASIC_RE = re.compile(r"""["'{ ]Basic[ "'{]|Basic \{""")
+_AUTHORIZATION = "authorization"
 
 
-def _read(path: Path) -> str:
-    try:
-        return _paths.read_text(path, "a package file")
-    except (OSError, GeneratorError):
-        return ""  # client.syntax reports it
+@dataclass(frozen=True)
+class _Code:
+    """What one module's code holds, comments and docstrings aside."""
+
+    strings: frozenset[str] = frozenset()  # string literals, f-strings' literal parts too
+    names: frozenset[str] = frozenset()  # names read and attributes taken (spec.X -> X)
+    keys: frozenset[str] = frozenset()  # literal keys: {"k": ...} and x["k"]
+    encodes_key_colon: bool = False  # base64-encodes f"{...}:" or ... + ":"
 
 
-def _texts(project: Project) -> dict[str, str]:
-    """Package file name -> text, without ``spec.py``."""
-    assert project.package_dir is not None
+def _bare_strings(tree: ast.Module) -> set[int]:
+    """The ids of string literals that are statements of their own (docstrings and the like)."""
     return {
-        path.relative_to(project.package_dir).as_posix(): _read(path)
-        for path in project.source_files()
-        if path.name != "spec.py"
+        id(node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
     }
+
+
+def _with_colon(node: ast.expr) -> bool:
+    """``f"{key}:"`` or ``key + ":"``, through any ``.encode(...)``."""
+    while (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "encode"
+    ):
+        node = node.func.value
+    if isinstance(node, ast.JoinedStr) and len(node.values) == 2:
+        value, colon = node.values
+        return (
+            isinstance(value, ast.FormattedValue)
+            and isinstance(colon, ast.Constant)
+            and colon.value == ":"
+        )
+    return (
+        isinstance(node, ast.BinOp)
+        and isinstance(node.op, ast.Add)
+        and isinstance(node.right, ast.Constant)
+        and node.right.value == ":"
+    )
+
+
+def _read(tree: ast.Module) -> _Code:
+    bare = _bare_strings(tree)
+    strings: set[str] = set()
+    names: set[str] = set()
+    keys: set[str] = set()
+    encodes = False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in bare:
+            strings.add(node.value)
+        elif isinstance(node, ast.Name):
+            names.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            names.add(node.attr)
+        elif isinstance(node, ast.alias):
+            names.add(node.asname or node.name)
+        if isinstance(node, ast.Dict):
+            keys.update(
+                k.value
+                for k in node.keys
+                if isinstance(k, ast.Constant) and isinstance(k.value, str)
+            )
+        elif (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.slice, ast.Constant)
+            and isinstance(node.slice.value, str)
+        ):
+            keys.add(node.slice.value)
+        elif isinstance(node, ast.Call) and node.args:
+            func = node.func
+            called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if called.endswith("b64encode") and _with_colon(node.args[0]):
+                encodes = True
+    return _Code(frozenset(strings), frozenset(names), frozenset(keys), encodes)
+
+
+def _modules(project: Project) -> dict[str, _Code]:
+    """Package file name -> what its code holds, without ``spec.py``.
+
+    A module that does not parse holds nothing here (``client.syntax`` reports it).
+    """
+    assert project.package_dir is not None
+    found = {}
+    for path in project.source_files():
+        if path.name == "spec.py":
+            continue
+        tree = _code.parse(path)
+        found[path.relative_to(project.package_dir).as_posix()] = (
+            _read(tree) if tree is not None else _Code()
+        )
+    return found
 
 
 def _syntax(project: Project) -> Item:
@@ -58,11 +137,11 @@ def _syntax(project: Project) -> Item:
     return green("client.syntax", f"the package's {len(project.source_files())} modules compile")
 
 
-def _integration(project: Project, texts: dict[str, str]) -> Item:
+def _integration(project: Project, modules: dict[str, _Code]) -> Item:
     slug = project.slug
-    for name, text in texts.items():
-        if _INTEGRATION_KEY_RE.search(text) and (
-            "INTEGRATION_SLUG" in text or f'"{slug}"' in text or f"'{slug}'" in text
+    for name, code in modules.items():
+        if "integration" in code.keys and (
+            "INTEGRATION_SLUG" in code.names or slug in code.strings
         ):
             return green(
                 "client.integration",
@@ -71,22 +150,25 @@ def _integration(project: Project, texts: dict[str, str]) -> Item:
     return red(
         "client.integration",
         "no module of the package sets context.integration to the slug",
-        'set context["integration"] = {"name": spec.INTEGRATION_SLUG, "version": __version__} on every call',
+        'set context["integration"] = {"name": spec.INTEGRATION_SLUG, "version": __version__}'
+        " on every call",
     )
 
 
-# base64 of "<write key>:": the colon is what Segment's docs ask for (an empty password).
-_ENCODE_WITH_COLON_RE = re.compile(r"""b64encode\(\s*f["'][{][^}]+[}]:["']""")
-
-
-def _auth(texts: dict[str, str]) -> Item:
+def _auth(modules: dict[str, _Code]) -> Item:
     # The header, the "Basic " value and the encoding may live in different modules
-    # (client, keys, transport): each must be somewhere in the package.
-    header = [name for name, text in texts.items() if _AUTH_HEADER_RE.search(text)]
+    # (client, keys, transport): each must be somewhere in the package; the value and the
+    # encoding of "<write key>:" (the colon is Segment's empty password) in one module.
+    header = [
+        name
+        for name, code in modules.items()
+        if any(text.lower() == _AUTHORIZATION for text in code.strings)
+    ]
     basic = [
         name
-        for name, text in texts.items()
-        if _BASIC_RE.search(text) and _ENCODE_WITH_COLON_RE.search(text)
+        for name, code in modules.items()
+        if code.encodes_key_colon
+        and any(text == "Basic" or text.startswith("Basic ") for text in code.strings)
     ]
     if header and basic:
         where = ", ".join(dict.fromkeys(basic + header))
@@ -96,11 +178,12 @@ def _auth(texts: dict[str, str]) -> Item:
     return red(
         "client.auth",
         "no module of the package sends an `Authorization: Basic` header made from `<write key>:`",
-        "send `Authorization: Basic ` + base64(write_key + ':') on every request; Segment rejects track calls without it",
+        "send `Authorization: Basic ` + base64(write_key + ':') on every request; Segment rejects "
+        "track calls without it",
     )
 
 
-def _regions(project: Project, texts: dict[str, str]) -> Item:
+def _regions(project: Project, modules: dict[str, _Code]) -> Item:
     constants = _code.spec_constants(project)
     endpoints = constants.get("REGION_ENDPOINTS")
     supported = constants.get("SUPPORTED_REGIONS")
@@ -120,7 +203,10 @@ def _regions(project: Project, texts: dict[str, str]) -> Item:
             problems.append(
                 (
                     Status.RED,
-                    f"spec.py REGION_ENDPOINTS[{key!r}] is {endpoints.get(key)!r}, Segment's is {known[key]['endpoint']!r}",
+                    (
+                        f"spec.py REGION_ENDPOINTS[{key!r}] is {endpoints.get(key)!r}, Segment's "
+                        f"is {known[key]['endpoint']!r}"
+                    ),
                     f"set it to {known[key]['endpoint']!r}",
                 )
             )
@@ -128,13 +214,17 @@ def _regions(project: Project, texts: dict[str, str]) -> Item:
         problems.append(
             (
                 Status.RED,
-                f"spec.py SUPPORTED_REGIONS is {supported!r}, the catalog declares {project.regions!r}",
+                (
+                    f"spec.py SUPPORTED_REGIONS is {supported!r}, the catalog declares "
+                    f"{project.regions!r}"
+                ),
                 "declare the same regions in catalog/metadata.yml and spec.py",
             )
         )
     if not any(
-        "REGION_ENDPOINTS" in text or any(known[k]["endpoint"] in text for k in project.regions)
-        for text in texts.values()
+        "REGION_ENDPOINTS" in code.names
+        or any(known[k]["endpoint"] in code.strings for k in project.regions)
+        for code in modules.values()
     ):
         problems.append(
             (
@@ -157,5 +247,10 @@ def check(project: Project) -> list[Item]:
                 "restore src/ from git or with copier update",
             )
         ]
-    texts = _texts(project)
-    return [_syntax(project), _integration(project, texts), _auth(texts), _regions(project, texts)]
+    modules = _modules(project)
+    return [
+        _syntax(project),
+        _integration(project, modules),
+        _auth(modules),
+        _regions(project, modules),
+    ]

@@ -67,7 +67,10 @@ def check(project: Project) -> list[Item]:
     ):
         path, loaded = _load(project, key)
         item_id = f"logos.{key}"
-        fix = f"give {path.relative_to(project.root).as_posix() if path.is_relative_to(project.root) else path} as an SVG: {what}"
+        shown = (
+            path.relative_to(project.root).as_posix() if path.is_relative_to(project.root) else path
+        )
+        fix = f"give {shown} as an SVG: {what}"
         if isinstance(loaded, str):
             items.append(red(item_id, loaded, fix))
             continue

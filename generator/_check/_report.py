@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """How Segment's review would see an item."""
 
     GREEN = "green"  # ready
@@ -121,6 +121,7 @@ class Report:
         if self.ok and counts["yellow"]:
             verdict += " (the reviewers will ask about the yellow ones)"
         lines.append(
-            f"{len(self.items)} items: {counts['green']} green, {counts['yellow']} yellow, {counts['red']} red; {verdict}"
+            f"{len(self.items)} items: {counts['green']} green, {counts['yellow']} yellow, "
+            f"{counts['red']} red; {verdict}"
         )
         return "\n".join(lines)

@@ -11,13 +11,13 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO
 
-from .. import _paths
+from .. import _git, _paths
 from .._project import Project
+from .._write_key import mask
 from ..errors import GeneratorError
 from ._report import Item, green, red, yellow
 
@@ -31,6 +31,7 @@ _ASSIGNED_RE = re.compile(
 )
 _BASIC_RE = re.compile(r"Basic\s+(?P<value>[A-Za-z0-9+/]{20,}={0,2})")
 _MAX_LINE = 64 * 1024  # a key sits on a line of code, not in a minified blob
+_GIT_HINT = "fix git in the project (run the command above to see why it fails), then check again"
 _FAKE_WORDS = (
     "test",
     "example",
@@ -59,11 +60,6 @@ def looks_real(value: str) -> bool:
     )
 
 
-def mask(value: str) -> str:
-    """Show enough to find the key, never the key: ``ab…(32 characters)``."""
-    return f"{value[:2]}…({len(value)} characters)"
-
-
 def keys_in(line: str) -> list[str]:
     """The real-looking write keys in one line of text."""
     found = [m["value"] for m in _ASSIGNED_RE.finditer(line) if looks_real(m["value"])]
@@ -83,19 +79,7 @@ class Leak:
     key: str
 
     def shown(self) -> str:
-        return f"{self.where}: {mask(self.key)}"
-
-
-def _git(project: Project, *args: str) -> str | None:
-    done = subprocess.run(
-        ["git", *args],
-        cwd=project.root,
-        capture_output=True,
-        text=True,
-        errors="replace",
-        check=False,
-    )
-    return done.stdout if done.returncode == 0 else None
+        return f"{self.where}: {mask(self.key)} ({len(self.key)} characters)"
 
 
 def _tracked(project: Project, files: list[str]) -> tuple[list[Leak], list[str]]:
@@ -135,18 +119,16 @@ def _lines(stream: IO[bytes]) -> Iterator[str]:
 
 def _large_blob_paths(project: Project) -> list[str]:
     """Paths of every blob over the read cap in any commit (sizes read, never the blobs)."""
-    objects = _git(project, "rev-list", "--objects", "--all") or ""
-    done = subprocess.run(
-        ["git", "cat-file", "--batch-check=%(objecttype) %(objectsize) %(rest)"],
-        cwd=project.root,
-        input=objects,
-        capture_output=True,
-        text=True,
-        errors="replace",
-        check=False,
+    objects = _git.git(project.root, "rev-list", "--objects", "--all", hint=_GIT_HINT)
+    sizes = _git.git(
+        project.root,
+        "cat-file",
+        "--batch-check=%(objecttype) %(objectsize) %(rest)",
+        stdin=objects,
+        hint=_GIT_HINT,
     )
     large = set()
-    for line in done.stdout.splitlines():
+    for line in sizes.splitlines():
         kind, size, name = [*line.split(" ", 2), "", ""][:3]
         if kind == "blob" and size.isdigit() and int(size) > _paths.MAX_TEXT_BYTES and name:
             large.add(name)
@@ -165,7 +147,6 @@ def _history(project: Project) -> list[Leak]:
     # disk: git would load each whole blob just to call it binary.
     excluded = [f":(exclude,literal){name}" for name in _large_blob_paths(project)]
     args = [
-        "git",
         "log",
         "--all",
         "-p",
@@ -177,11 +158,8 @@ def _history(project: Project) -> list[Leak]:
         ".",
         *excluded,
     ]
-    with subprocess.Popen(
-        args, cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
-    ) as git:
-        assert git.stdout is not None
-        for line in _lines(git.stdout):
+    with _git.stream(project.root, *args, hint=_GIT_HINT) as output:
+        for line in _lines(output):
             if line.startswith("commit "):
                 commit = line.split()[1]
             elif line.startswith("+++ "):
@@ -216,8 +194,11 @@ def _files_item(
 
 def check(project: Project) -> list[Item]:
     """``secrets.files`` (tracked files) and ``secrets.history`` (every commit)."""
-    rotate = "rotate the key now (Segment > the source > Settings > API Keys): it is public to everyone with the repository"
-    if not (project.root / ".git").exists() or _git(project, "rev-parse", "--git-dir") is None:
+    rotate = (
+        "rotate the key now (Segment > the source > Settings > API Keys):"
+        " it is public to everyone with the repository"
+    )
+    if not (project.root / ".git").exists():
         on_disk = [
             p.relative_to(project.root).as_posix()
             for p in project.root.rglob("*")
@@ -241,7 +222,15 @@ def check(project: Project) -> list[Item]:
                 "put the project under git (`git init`) before publishing it",
             ),
         ]
-    files = [f for f in (_git(project, "ls-files", "-z") or "").split("\0") if f]
+    try:
+        listed = _git.git(project.root, "ls-files", "-z", hint=_GIT_HINT)
+    except GeneratorError as exc:
+        # Unscanned is not clean: a key could be anywhere, so the report says why instead.
+        return [
+            red("secrets.files", f"the tracked files were not scanned: {exc.message}", exc.hint),
+            red("secrets.history", f"the git history was not scanned: {exc.message}", exc.hint),
+        ]
+    files = [f for f in listed.split("\0") if f]
     leaks, unscanned = _tracked(project, files)
     items = [
         _files_item(
@@ -252,12 +241,19 @@ def check(project: Project) -> list[Item]:
             f"no write key in the {len(files)} tracked files",
         )
     ]
-    history = _history(project)
+    try:
+        history = _history(project)
+    except GeneratorError as exc:
+        items.append(
+            red("secrets.history", f"the git history was not scanned: {exc.message}", exc.hint)
+        )
+        return items
     items.append(
         red(
             "secrets.history",
             f"write key(s) in the git history ({len(history)})",
-            f"{rotate}; removing the line later does not remove it from history (rewrite it with git filter-repo before pushing)",
+            f"{rotate}; removing the line later does not remove it from history"
+            " (rewrite it with git filter-repo before pushing)",
             [leak.shown() for leak in history],
         )
         if history

@@ -8,11 +8,10 @@ from ._report import Item, Status, red, worst
 
 
 def _names(project: Project, definitions: list[_code.EventDefinition]) -> Item:
-    spec_names = [e.name for e in _segment.spec_events()]
     naming = _segment.naming()
     problems: list[tuple[Status, str, str]] = []
     for definition in definitions:
-        lookalike = naming.spec_name_for(definition.name, spec_names, _segment.lookalikes())
+        lookalike = _segment.spec_lookalike(definition.name)
         similar = naming.similar_spec_name(definition.name, _segment.similar_names())
         advice = naming.naming_advice(definition.name, _segment.similar_names())
         for problem in _segment.naming_problems(definition.name):
@@ -67,7 +66,10 @@ def _coverage(project: Project, definitions: list[_code.EventDefinition]) -> Ite
             (
                 Status.YELLOW,
                 "no builder in events.py for " + ", ".join(missing) + " (the docs page lists them)",
-                "add the builders (regenerate with copier update), or drop the family from event_families",
+                (
+                    "add the builders (regenerate with copier update), or drop the family from "
+                    "event_families"
+                ),
             )
         )
     others = {
@@ -80,7 +82,10 @@ def _coverage(project: Project, definitions: list[_code.EventDefinition]) -> Ite
                 Status.YELLOW,
                 "events.py builds events of families the catalog does not declare: "
                 + ", ".join(undeclared),
-                "add them to event_families in catalog/metadata.yml, then run `segment-source docs`",
+                (
+                    "add them to event_families in catalog/metadata.yml, then run "
+                    "`segment-source docs`"
+                ),
             )
         )
     return worst(

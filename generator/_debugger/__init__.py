@@ -1,19 +1,14 @@
-"""A local Source Debugger: Segment's HTTP API paths, event checks and a live page.
+"""The engine of ``segment-source debugger``: Segment's HTTP API paths, event checks, a live page.
 
-Start one in a thread (tests, notebooks)::
-
-    from generator._debugger import DebuggerServer
-
-    with DebuggerServer(port=0, write_keys=["KEY"]) as debugger:
-        print(debugger.url)
-
-or from the command line: ``segment-source debugger`` (see :mod:`._command`).
+Private, like every ``generator._*`` package: the supported interface is the command (and
+``python -m generator._debugger``, which runs the same parser). The names below are what
+the command and this repository's tests use; they may change in any release.
 """
 
 from __future__ import annotations
 
+from .._write_key import mask
 from ._app import DebuggerServer
-from ._keys import mask
 from ._store import EventStore
 from ._validate import check_event
 

@@ -10,16 +10,12 @@ import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any, Self
 
 from ._keys import WriteKeys
 from ._server import HTTPServer, write_jsonl
 from ._store import DEFAULT_KEEP, DEFAULT_MAX_BYTES, EventStore
 from ._validate import check_event
-
-if TYPE_CHECKING:
-    from typing_extensions import Self  # typing.Self needs Python 3.11
-
 
 _WARM_UP = {"type": "track", "userId": "u", "event": "Warm Up", "properties": {"a": 1}}
 

@@ -111,7 +111,8 @@ def configure(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         type=_at_least(1),
         default=DEFAULT_KEEP_MB,
         metavar="MB",
-        help=f"at most this many MB of events kept, oldest dropped first (default: {DEFAULT_KEEP_MB})",
+        help="at most this many MB of events kept, oldest dropped first "
+        f"(default: {DEFAULT_KEEP_MB})",
     )
     parser.add_argument(
         "--read-timeout",

@@ -19,11 +19,12 @@ import json
 import re
 import zlib
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from .. import _segment
-from ._keys import Credentials, WriteKeys, credentials, mask
+from .._write_key import mask
+from ._keys import Credentials, WriteKeys, credentials
 from ._store import PAYLOAD_JSON
 from ._validate import CALL_TYPES, FAIL, WARN, Reason, check_event, reason, status_of
 
@@ -199,7 +200,7 @@ def ingest(
         items = [({**body, "type": path.rsplit("/", 1)[1]}, [], None)]
     retry, retry_reasons = retry_count(headers.get("X-Retry-Count"))
     shared = [*shared, *retry_reasons]
-    received = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    received = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     records = [
         _record(item, path, creds, [*shared, *own], received, integration, text)
         for item, own, text in items
@@ -227,9 +228,14 @@ def _request_reasons(headers: Headers, creds: Credentials, known: bool | None) -
                                   "guide requires it in the header; send Authorization: "
                                   "Basic base64('<writeKey>:')"))  # fmt: skip
         if known is False:
-            reasons.append(reason(WARN, f"write key {creds.masked!r} is not one this debugger "
-                                  "was told about (--write-key): Segment answers 200 to any "
-                                  "key, and its events go to whichever source owns it"))  # fmt: skip
+            reasons.append(
+                reason(
+                    WARN,
+                    f"write key {creds.masked!r} is not one this debugger "
+                    "was told about (--write-key): Segment answers 200 to any "
+                    "key, and its events go to whichever source owns it",
+                )
+            )
     content_type = headers.get("Content-Type") or ""
     if content_type.split(";")[0].strip().lower() != "application/json":
         reasons.append(reason(WARN, "Content-Type must be application/json"))

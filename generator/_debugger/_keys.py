@@ -1,4 +1,4 @@
-"""Write keys: reading them from a request, and masking them everywhere they are shown.
+"""Write keys: reading them from a request (shown only masked, by ``_write_key.mask``).
 
 A write key is a secret that lets anyone send data into a workspace, so the debugger
 only ever shows its first few characters: in the page, the JSON endpoint, the log file,
@@ -12,23 +12,7 @@ import binascii
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-_ELLIPSIS = "…"
-
-
-def mask(key: str | None) -> str | None:
-    """Return ``key`` cut to its first four characters and an ellipsis.
-
-    Short keys show at most half of their characters, so no key is ever shown whole.
-
-    Args:
-        key: The write key, or None when the call carried none.
-
-    Returns:
-        The masked key, or None when ``key`` is None or empty.
-    """
-    if not key:
-        return None
-    return key[: min(4, len(key) // 2)] + _ELLIPSIS
+from .._write_key import mask
 
 
 @dataclass(frozen=True)

@@ -230,8 +230,8 @@ class Handler(BaseHTTPRequestHandler):
                 if len(raw) == length:
                     return raw
                 self.close_connection = True  # the client closed its side early
-                self._answer_api(Outcome(400, {"code": "invalid_request", "message":
-                    f"the body ended after {len(raw)} of {length} bytes (Content-Length)"}))  # fmt: skip
+                ended = f"the body ended after {len(raw)} of {length} bytes (Content-Length)"
+                self._answer_api(Outcome(400, {"code": "invalid_request", "message": ended}))
                 return None
             if 0 < length <= _DRAIN_BYTES:
                 # Read and drop it: a client still sending would see a broken pipe, not the 400.
@@ -247,8 +247,8 @@ class Handler(BaseHTTPRequestHandler):
             self._request_read()
             self.close_connection = True
             seconds = self.server.debugger.read_timeout
-            self._answer_api(Outcome(408, {"code": "request_timeout", "message":
-                f"the body did not arrive within {seconds:g} s (Content-Length {length})"}))  # fmt: skip
+            late = f"the body did not arrive within {seconds:g} s (Content-Length {length})"
+            self._answer_api(Outcome(408, {"code": "request_timeout", "message": late}))
             return None
         self._request_read()
         message = f"the body is over {limit} bytes" if length >= 0 else "bad Content-Length"
@@ -289,8 +289,10 @@ class Handler(BaseHTTPRequestHandler):
         limit_text = query.get("limit", "")
         if limit_text and not (limit_text.isascii() and limit_text.isdigit()
                                and len(limit_text) < 10):  # fmt: skip
-            self._answer_json(400, {"code": "invalid_request",
-                                    "message": "limit must be a whole number, e.g. 100"})  # fmt: skip
+            self._answer_json(
+                400,
+                {"code": "invalid_request", "message": "limit must be a whole number, e.g. 100"},
+            )
             return
         counts = encode(store.counts())
         events = list(

@@ -209,11 +209,6 @@ class EventStore:
                 return [], self._counts()
             return [(s.id, s.text) for s in self._events if s.id > last_id], self._counts()
 
-    @property
-    def closed(self) -> bool:
-        """Whether :meth:`close` was called; live streams end then."""
-        return self._closed
-
     def close(self) -> None:
         """Wake every waiting stream so it can end."""
         with self._changed:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import datetime
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import Any
 
 from .. import _segment
@@ -53,11 +53,6 @@ def status_of(reasons: list[Reason]) -> str:
     return FAIL if FAIL in levels else WARN if WARN in levels else PASS
 
 
-@cache
-def _spec_names() -> tuple[str, ...]:
-    return tuple(e.name for e in _segment.spec_events())
-
-
 @lru_cache(maxsize=4096)
 def _naming(event: str | None, properties: tuple[str, ...]) -> tuple[Reason, ...]:
     """Reuse the shared naming rules; cached, since senders repeat the same shapes."""
@@ -66,9 +61,7 @@ def _naming(event: str | None, properties: tuple[str, ...]) -> tuple[Reason, ...
     # source) is segment.yml's call, read through _segment.lookalikes(); naming_problems
     # puts that sentence first. Its other sentences (casing, a name that may mean a Spec
     # event) are warnings: the partner guide permits other names when needed.
-    lookalike = event is not None and (
-        _segment.naming().spec_name_for(event, _spec_names(), _segment.lookalikes()) is not None
-    )
+    lookalike = event is not None and _segment.spec_lookalike(event) is not None
     return tuple(reason(FAIL if lookalike and i == 0 else WARN, p) for i, p in enumerate(problems))
 
 

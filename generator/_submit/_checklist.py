@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import _docs
 from .._check import Report, Status
+from .._markdown import markdown_text
 
 PARTNER = "partner"  # a step only the partner can take
 SEGMENT = "segment"  # Segment's own step
@@ -188,9 +188,9 @@ def render(report: Report, evidence_ok: bool) -> str:
             lines += ["", f"## {section}", ""]
         word, reason = status(entry, report, evidence_ok)
         box = "x" if word == "green" else " "
-        note = f" ({_docs.markdown_text(entry.note)})" if entry.note else ""
+        note = f" ({markdown_text(entry.note)})" if entry.note else ""
         lines.append(
-            f"- [{box}] **{word}** {_docs.markdown_text(entry.text)}{note} — {_docs.markdown_text(reason)}"
+            f"- [{box}] **{word}** {markdown_text(entry.text)}{note} — {markdown_text(reason)}"
         )
     lines.append("")
     return "\n".join(lines)

@@ -18,8 +18,8 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import _docs
 from .._debugger import DebuggerServer
+from .._markdown import markdown_text
 from .._project import Project
 from ..errors import GeneratorError
 
@@ -125,7 +125,7 @@ def _verdict(evidence: Evidence) -> str:
 
 
 def _md(value: object) -> str:
-    return _docs.markdown_text("" if value is None else str(value))
+    return markdown_text("" if value is None else str(value))
 
 
 def _markdown(evidence: Evidence, title: str, rows: list[tuple[Any, ...]]) -> str:

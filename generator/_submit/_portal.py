@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .. import _docs, _segment
+from .. import _segment
 from .._check import Report, _logos
+from .._markdown import markdown_text
 from .._project import Project
 from ..errors import GeneratorError
 
@@ -69,7 +70,7 @@ def lookup(metadata: Mapping[str, Any], dotted: str) -> Any:
 
 
 def _cell(value: object) -> str:
-    return _docs.markdown_text(str(value)) if value not in (None, "") else "(empty)"
+    return markdown_text(str(value)) if value not in (None, "") else "(empty)"
 
 
 def _svg_facts(project: Project, key: str) -> str:

@@ -11,6 +11,7 @@ headers start at once and then get one byte every 50 ms, never ending until rele
 from __future__ import annotations
 
 import base64
+import bisect
 import importlib.util
 import json
 import shutil
@@ -21,7 +22,7 @@ import subprocess
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -139,6 +140,12 @@ def _arrival(sock: socket.socket) -> float:
     return time.monotonic()
 
 
+def most_in_one_second(times: Iterable[float]) -> int:
+    """The most requests that arrived within any window of one second (the ceiling's measure)."""
+    ordered = sorted(times)
+    return max((bisect.bisect_left(ordered, t + 1.0) - i for i, t in enumerate(ordered)), default=0)
+
+
 def _serve(api_factory: Callable[[str], FakeAPI]) -> tuple[FakeAPI, Callable[[], None]]:
     holder: list[FakeAPI] = []
     lock = threading.Lock()
@@ -249,20 +256,27 @@ def sink(fake_api: FakeAPI) -> FakeAPI:
 # The Redis queue ([redis] extra) ------------------------------------------------------
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Skip the Redis tests only when the [redis] extra is not installed.
+_NOT_RUN: list[str] = []  # why a group of tests did not run, said once at the end
 
-    A missing ``redis-server`` is not a reason to skip: the ``redis_server`` fixture
-    fails, so a CI machine without it shows red, not a quiet skip.
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip the Redis tests only when their packages are missing, and say so at the end.
+
+    ``pip install -e '.[test]'`` installs them. A missing ``redis-server`` is not a reason
+    to skip: the ``redis_server`` fixture fails, so a machine without it shows red.
     """
     missing = [name for name in ("redis", "cryptography") if importlib.util.find_spec(name) is None]
-    if missing:
-        skip = pytest.mark.skip(
-            reason=f"the [redis] extra is not installed ({', '.join(missing)}): pip install -e '.[test,redis]'"
-        )
-        for item in items:
-            if "redis" in item.keywords:
-                item.add_marker(skip)
+    redis_tests = [item for item in items if "redis" in item.keywords]
+    if missing and redis_tests:
+        reason = f"{', '.join(missing)} not installed: pip install -e '.[test]'"
+        _NOT_RUN.append(f"the {len(redis_tests)} Redis fleet tests did not run: {reason}")
+        for item in redis_tests:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    for line in _NOT_RUN:
+        terminalreporter.write_line(f"NOT RUN: {line}", yellow=True, bold=True)
 
 
 @dataclass

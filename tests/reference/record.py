@@ -50,7 +50,7 @@ class Docs:
     def __init__(self, repo: Path) -> None:
         self.repo = repo
         self.commit = self._git("rev-parse", "HEAD").strip()
-        self.read_on = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
+        self.read_on = datetime.datetime.now(datetime.UTC).date().isoformat()
 
     def _git(self, *args: str) -> str:
         return subprocess.run(
@@ -209,7 +209,8 @@ def _number(pattern: str, text: str) -> int:
     found = re.search(pattern, text)
     if not found:
         raise SystemExit(
-            f"record.py: pattern {pattern!r} no longer matches; read the page and update the pattern"
+            f"record.py: pattern {pattern!r} no longer matches; read the page and update the "
+            "pattern"
         )
     return int(found.group(1).replace(",", ""))
 

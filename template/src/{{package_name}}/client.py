@@ -1,4 +1,4 @@
-"""A production client for Segment's HTTP Tracking API that sends for many customers.
+"""The client: one per process, sending every customer's events to Segment's HTTP Tracking API.
 
 One :class:`Client` per process; one cheap :class:`Customer` handle per customer,
 holding that customer's write key and region::
@@ -44,50 +44,50 @@ What it does for you:
 - **Run at scale** (the ``[redis]`` extra): with ``redis_url`` the client only checks
   events and appends them to a Redis queue; workers on any host send them under one
   shared rate limit (:mod:`.fleet`, ``python -m <package> worker``).
+
+This module is the client's surface (options, calls, flush, close); the machinery is in
+``_engine``.
 """
 
 from __future__ import annotations
 
 import atexit
-import itertools
-import json
 import logging
 import math
 import os
-import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from . import spec
-from ._batcher import Batch
-from ._dispatch import ClientStats, Dispatcher
-from ._ids import MESSAGE_IDS
-from ._ratelimit import RateLimiter
-from ._retry import RetryPolicy
-from ._spool import Spool
-from ._transport import Transport
-from ._workers import WorkerPool
-from .customer import Customer
-from .errors import ClientClosed, DeliveryTimeout, EventRejected, SourceError
-from .identity import checked_fallback
+from ._engine.batcher import Outcome
+from ._engine.dispatch import ON_FULL, ClientStats, Dispatcher, OnFull
+from ._engine.ids import MESSAGE_IDS
+from ._engine.ratelimit import RateLimiter
+from ._engine.recovery import Recovery
+from ._engine.retry import RetryPolicy
+from ._engine.settlement import CALLBACKS, DeadLetter, Settlement
+from ._engine.spool import Spool
+from ._engine.transport import Transport
+from ._engine.workers import WorkerPool
+from .customer import AnonymousFallback, Customer, checked_fallback
+from .errors import ClientClosed, DeliveryTimeout, EventRejected, SourceError, Where
 from .naming import naming_advice, naming_problems
 from .regions import checked_override, endpoint_for
 
 if TYPE_CHECKING:
     from typing_extensions import Self  # typing.Self from Python 3.11
 
-log = logging.getLogger(__name__.rpartition(".")[0])
+    from .fleet._queue import RedisQueue
 
-DeadLetter = Callable[[list[dict[str, Any]], "int | None", str], None]
+log = logging.getLogger(__name__.partition(".")[0])
 
-__all__ = ["Client", "ClientStats", "Customer", "DeadLetter", "RetryPolicy", "endpoint_for"]
+__all__ = ["Client", "ClientStats", "Customer", "DeadLetter", "OnFull", "RetryPolicy", "endpoint_for"]
 
 
-_ON_FULL = ("block", "raise")
 _NAMING_CACHE_SIZE = 4096
 
 # The longest round trip at which the default concurrency still reaches the whole
@@ -116,7 +116,7 @@ class Client:
         flush_interval: float = 0.5,
         max_queued_events: int = 100_000,
         max_queued_bytes: int = DEFAULT_MAX_QUEUED_BYTES,
-        on_full: str = "block",
+        on_full: OnFull = "block",
         retry: RetryPolicy | None = None,
         on_dead_letter: DeadLetter | None = None,
         spool_path: str | os.PathLike[str] | None = None,
@@ -146,7 +146,9 @@ class Client:
             on_dead_letter: Called as ``on_dead_letter(events, status, reason)`` from a
                 worker thread (or from ``close()``) with the events of a batch that
                 cannot be delivered, once per event; ``status`` is None for network
-                errors or a close that timed out.
+                errors or a close that timed out. Its events count as settled when it
+                returns (``flush()`` and ``close()`` wait for that), and a process
+                exiting waits for a callback still running.
             spool_path: SQLite file that keeps accepted events until delivered.
             exit_timeout: Seconds the exit hook waits for delivery.
             redis_url: Append accepted events to this Redis queue instead of sending
@@ -155,15 +157,15 @@ class Client:
                 covers an unavailable server. Needs ``SEGMENT_QUEUE_SECRET``.
             anonymous_fallback: A call without ``user_id``: ``"none"`` refuses it (Segment's
                 guide); ``"email"`` sends the email address (``context.traits.email``) as
-                the ``anonymousId``. Default: the project's answer (:mod:`.identity`).
+                the ``anonymousId``. Default: the project's answer (:func:`.customer.resolve_identity`).
 
         Raises:
             ValueError: For a bad option or endpoint.
             SourceError: When ``spool_path`` is used by another live client.
             QueueSecretError: With ``redis_url``, when ``SEGMENT_QUEUE_SECRET`` is missing or malformed.
         """
-        if on_full not in _ON_FULL:
-            raise ValueError(f"on_full must be one of {_ON_FULL}, not {on_full!r}")
+        if on_full not in ON_FULL:
+            raise ValueError(f"on_full must be one of {ON_FULL}, not {on_full!r}")
         if (workers is not None and workers < 1) or max_queued_events < 1 or flush_interval < 0 or timeout <= 0:
             raise ValueError("workers and max_queued_events must be >= 1, flush_interval >= 0, timeout > 0")
         if max_queued_bytes < spec.MAX_BATCH_BYTES:
@@ -190,32 +192,27 @@ class Client:
         self.retry = retry or RetryPolicy()
         self.on_dead_letter = on_dead_letter
         self.exit_timeout = exit_timeout
-        self.anonymous_fallback = checked_fallback(anonymous_fallback)  # identity.py: who a call is about
+        self.anonymous_fallback = checked_fallback(anonymous_fallback)  # customer.py: who a call is about
         self._naming_seen: dict[tuple[str, tuple[str, ...]], list[str]] = {}
         self._closed = False
         self._close_lock = threading.Lock()
         # --- Redis queue ([redis] extra): events go to Redis; fleet workers send them. ---
-        self._queue = None
+        self._queue: RedisQueue | None = None
         if redis_url is not None:
             if spool_path is not None:
                 raise ValueError("redis_url and spool_path exclude each other: the Redis queue is already durable")
-            from ._redis_queue import RedisQueue
+            from .fleet._queue import RedisQueue
 
             self._queue = RedisQueue(redis_url, max_queued_events=max_queued_events, on_full=on_full, timeout=timeout)
         # --- end Redis queue ---
         self._close_done = threading.Event()
         self._closing = False
-        self._handoff_lock = threading.Lock()
-        self._handoffs = 0  # hand-offs in progress: the spool stays open for them
-        self._spool_closing = False
-        self._unforgotten: list[int] = []  # settled spool rows a failed delete left behind
-        self._recovery: threading.Thread | None = None
-        self._unloaded_from: int | None = None  # the first spool row recovery has not queued
-        self._recovery_last = 0
+        self._recovery: Recovery | None = None
         self._spool = None if spool_path is None else Spool(spool_path)
         self._build_engine()
         if self._spool is not None:
-            self._recover()
+            self._recovery = Recovery(self._spool, self._dispatcher)
+            self._recovery.start()
         _LIVE.add(self)
 
     def __repr__(self) -> str:
@@ -233,7 +230,13 @@ class Client:
         if not isinstance(write_key, str) or not write_key.strip():
             raise ValueError("write_key must be a non-empty string (the customer's Segment write key)")
         self._base_url(region)  # refuse an unknown region now, not at send time
-        return Customer(self, write_key, region)
+        return Customer(
+            write_key,
+            region,
+            accept=self._accept,
+            check_naming=self._check_naming,
+            anonymous_fallback=self.anonymous_fallback,
+        )
 
     def flush(self, timeout: float | None = None) -> None:
         """Send every event accepted before this call and wait until each is settled.
@@ -251,7 +254,7 @@ class Client:
         """
         left = self._dispatcher.flush(timeout)
         if left:
-            raise DeliveryTimeout(left, "queued")
+            raise DeliveryTimeout(left, "queued", CALLBACKS.describe())
 
     def close(self, timeout: float | None = None) -> ClientStats:
         """Deliver what is queued, stop the workers and return the final counters.
@@ -275,7 +278,7 @@ class Client:
             deadline = None if timeout is None else time.monotonic() + timeout
             while not self._close_done.wait(0.1):  # in slices: a Ctrl-C is seen at once
                 if deadline is not None and time.monotonic() >= deadline:
-                    raise DeliveryTimeout(self.stats().queued, "queued")
+                    raise DeliveryTimeout(self.stats().queued, "queued", CALLBACKS.describe())
             return self.stats()
         try:
             stats = self._close(timeout)
@@ -329,12 +332,13 @@ class Client:
             host_of=self._host_of,
             limiter=RateLimiter(self.requests_per_second),
         )
+        self._settlement = Settlement(self._dispatcher, self._spool, lambda: self.on_dead_letter)
         self._pool = WorkerPool(
             dispatcher=self._dispatcher,
             transport=self._transport,
             retry=self.retry,
             url_of=lambda region: self._base_url(region) + "/batch",
-            finish=self._finish,
+            finish=self._settlement.finish,
         )
 
     def _host_of(self, region: str) -> str:
@@ -385,120 +389,30 @@ class Client:
                 raise
         dispatcher.put((write_key, region), data, spool_id)
 
-    def _recover(self) -> None:
-        # What fits in the buffer now is queued before __init__ returns; the rest follows
-        # from a thread, page by page, as room frees up.
-        assert self._spool is not None
-        self._recovery_last = self._spool.last_id()
-        rows = self._spool.leftovers(upto=self._recovery_last)
-        count = 0
-        for row in rows:
-            if self._dispatcher.reserve(len(row[3]), block=False) is None:
-                self._unloaded_from = row[0]
-                self._recovery = threading.Thread(
-                    target=self._recover_rest,
-                    args=(itertools.chain([row], rows),),
-                    name="segment-source-spool-recovery",
-                    daemon=True,
-                )
-                self._recovery.start()
-                break
-            self._dispatcher.put((row[1], row[2]), row[3], row[0], recovered=True)
-            count += 1
-        if count:
-            log.info("spool: events left by an earlier run are queued again (%d so far)", count)
-
-    def _recover_rest(self, rows: Iterator[tuple[int, str, str, bytes]]) -> None:
-        try:
-            for row_id, write_key, region, data in rows:
-                self._unloaded_from = row_id
-                self._dispatcher.reserve(len(data))
-                self._dispatcher.put((write_key, region), data, row_id, recovered=True)
-            self._unloaded_from = None
-        except ClientClosed:
-            log.error(
-                "spool: closed before every event of an earlier run was queued again; the rest stays in the "
-                "spool for the next client"
-            )
-        except (sqlite3.Error, SourceError):
-            log.exception("spool: recovery stopped; the rest stays in the spool for the next client")
-
-    def _finish(self, batch: Batch, outcome: str, status: int | None, reason: str | None) -> None:
-        counter = {"sent": "sent", "dead": "dead_lettered"}.get(outcome) or self._left_counter()
-        if self._dispatcher.claim(batch, outcome, counter):
-            self._hand_off(batch, outcome, status, reason)
-
-    def _left_counter(self) -> str:
-        return "spooled" if self._spool is not None else "dead_lettered"
-
-    def _hand_off(self, batch: Batch, outcome: str, status: int | None, reason: str | None) -> None:
-        # Runs once per batch: only the caller that won Dispatcher.claim() gets here.
-        with self._handoff_lock:
-            self._handoffs += 1
-        try:
-            if outcome == "dead" or (outcome == "left" and self._spool is None):
-                self._dead_letter(batch, status, reason or "client closed before the batch was delivered")
-            if outcome != "left":  # "left" rows stay in the spool for the next client
-                self._forget(batch.spool_ids)
-        finally:
-            with self._handoff_lock:
-                self._handoffs -= 1
-                close_spool = self._spool_closing and not self._handoffs
-            if close_spool and self._spool is not None:
-                self._close_spool()
-
-    def _forget(self, ids: list[int]) -> None:
-        if self._spool is None:
-            return
-        with self._handoff_lock:
-            ids, self._unforgotten = self._unforgotten + ids, []
-        try:
-            self._spool.remove(ids)
-        except (sqlite3.Error, OSError) as exc:
-            with self._handoff_lock:
-                self._unforgotten.extend(ids)
-            log.error(
-                "spool: %d settled events could not be removed (%s); removal is tried again, and if "
-                "they stay, the next client sends them again (same messageIds: Segment drops the copies)",
-                len(ids),
-                exc,
-            )
-
-    def _dead_letter(self, batch: Batch, status: int | None, reason: str) -> None:
-        if self.on_dead_letter is None:
-            log.error("dead-letter: %d events not delivered (status %s): %s", len(batch.events), status, reason)
-            return
-        try:
-            self.on_dead_letter([json.loads(e) for e in batch.events], status, reason)
-        except Exception:  # the callback's bug must not stop the worker
-            log.exception("on_dead_letter raised; %d events only logged", len(batch.events))
-
     def _close(self, timeout: float | None) -> ClientStats:
         deadline = None if timeout is None else time.monotonic() + timeout
         self._closed = True
         _LIVE.discard(self)
         if self._queue is not None:  # Redis queue: what was accepted is in Redis already
             self._queue.close()
-        dispatcher = self._dispatcher
+        dispatcher, settlement = self._dispatcher, self._settlement
         if self._recovery is not None:  # the spool's rest is queued as room frees up
             self._recovery.join(None if deadline is None else max(deadline - time.monotonic(), 0.0))
         dispatcher.close()
-        dispatcher.flush(timeout)
-        counter = self._left_counter()
-        settled, flying = dispatcher.abandon(counter)
-        if flying:  # end their requests now; their workers settle them as "left"
+        dispatcher.flush(timeout)  # delivered, dead-lettered (callback returned), or out of time
+        claimed, flying = dispatcher.abandon()
+        if flying:  # end their requests now; their workers settle them as LEFT
             self._transport.abort()
-            dispatcher.wait_settled(flying, 2.0)
-            in_flight = [b for b in flying if dispatcher.claim(b, "left", counter)]
+            dispatcher.wait_claimed(flying, 2.0)
+            in_flight = [b for b in flying if dispatcher.claim(b, Outcome.LEFT)]
         else:
             in_flight = []
         dispatcher.stop()
-        for batch in settled:
-            self._hand_off(batch, "left", None, None)
+        for batch in claimed:
+            settlement.hand_off(batch, None, None)
         for batch in in_flight:
-            self._hand_off(
+            settlement.hand_off(
                 batch,
-                "left",
                 None,
                 "client closed while the request was in flight; it may have "
                 "reached Segment (the same messageIds make a resend safe)",
@@ -507,25 +421,17 @@ class Client:
         if self._recovery is not None:
             self._recovery.join(1.0)
         left = dispatcher.left_events()
-        if self._unloaded_from is not None and self._spool is not None:  # recovery did not finish
-            left += self._spool.count(self._unloaded_from, self._recovery_last)
+        if self._recovery is not None:  # leftovers recovery did not queue stay in the spool
+            left += self._recovery.unqueued()
         if self._spool is not None:
             if left:
                 log.error("close: %d events undelivered; kept in the spool for the next client", left)
-            with self._handoff_lock:
-                self._spool_closing = True
-                close_spool = not self._handoffs
-            if close_spool:
-                self._close_spool()
-        if left:
-            raise DeliveryTimeout(left, "spool" if self._spool is not None else "dead-letter")
+            settlement.close_spool()
+        _, handing_off = dispatcher.handing_off()  # a dead-letter callback outlived the timeout
+        if left or handing_off:
+            where: Where = "spool" if self._spool is not None else "dead-letter"
+            raise DeliveryTimeout(left + handing_off, where, CALLBACKS.describe())
         return self.stats()
-
-    def _close_spool(self) -> None:
-        assert self._spool is not None
-        if self._unforgotten:
-            self._forget([])
-        self._spool.close()
 
     def _close_at_exit(self) -> None:
         try:
@@ -537,7 +443,6 @@ class Client:
         # The parent's threads do not exist here and its locks may be held forever; the
         # parent still sends its own queued events, so the child starts empty.
         self._close_lock = threading.Lock()
-        self._handoff_lock = threading.Lock()
         self._naming_seen = {}
         self._recovery = None
         if self._spool is not None:
@@ -554,10 +459,12 @@ _LIVE: weakref.WeakSet[Client] = weakref.WeakSet()
 def _close_all_at_exit() -> None:
     for client in list(_LIVE):
         client._close_at_exit()
+    CALLBACKS.wait_all()  # callbacks that outlived a close(): never cut one off
 
 
 def _reinit_all_in_child() -> None:
     MESSAGE_IDS.reset()
+    CALLBACKS.reset()
     for client in list(_LIVE):
         client._after_fork_in_child()
 

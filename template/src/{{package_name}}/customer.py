@@ -1,27 +1,31 @@
-"""The per-customer handle: builds Spec calls and hands them to the client.
+"""The customer handle: builds one customer's Spec calls, checks them and hands them on.
 
 A :class:`Customer` holds one customer's write key and region; it checks each call
-(identity, required fields, size, naming) before anything is queued.
+(identity, required fields, size, naming) before anything is queued. It knows nothing of
+the client that made it: it is given the two functions it hands calls to.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from . import __version__, identity, spec
-from ._batcher import utc_now
-from ._ids import MESSAGE_IDS
-from ._keys import key_id
+from . import spec
+from ._engine.batcher import utc_now
+from ._engine.ids import MESSAGE_IDS
+from ._engine.keys import key_id
 from .errors import EventRejected
 from .events import SpecEvent
+from .version import __version__
 
-if TYPE_CHECKING:
-    from .client import Client
+# accept(write_key, region, event JSON): queue one checked event (raises QueueFull...).
+Accept = Callable[[str, str, bytes], None]
+# check_naming(event name, properties): warn about, or refuse, a name breaking the rules.
+CheckNaming = Callable[[str, Mapping[str, Any]], None]
 
-__all__ = ["Customer", "build_message"]
+__all__ = ["AnonymousFallback", "Customer", "build_message", "checked_fallback"]
 
 # Segment's partner requirement: every call says which integration sent it.
 _INTEGRATION = {"name": spec.INTEGRATION_SLUG, "version": __version__}
@@ -37,6 +41,60 @@ def _iso(value: datetime | str | None) -> str:
     return value.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+
+# Who an event is about. Segment's partner guide asks a source to send a userId with every
+# call, so a call without one is refused by default; anonymous_fallback="email" (a Client
+# option, default spec.ANONYMOUS_FALLBACK: the project's answer) sends the person's email
+# address as the anonymousId instead, as approved sources such as Customer.io do. The docs
+# page's identity sentence says which of the two this source does.
+AnonymousFallback = Literal["none", "email"]
+FALLBACKS: tuple[str, ...] = get_args(AnonymousFallback)
+
+
+def checked_fallback(value: str) -> AnonymousFallback:
+    """Return ``value`` as a fallback mode, or raise ValueError naming the choices."""
+    if value not in FALLBACKS:
+        raise ValueError(f"anonymous_fallback must be one of {FALLBACKS}, not {value!r}")
+    return value  # type: ignore[return-value]
+
+
+def _email(body: Mapping[str, Any], context: Mapping[str, Any]) -> str | None:
+    for holder in (context.get("traits"), body.get("traits")):
+        if isinstance(holder, Mapping) and isinstance(holder.get("email"), str) and holder["email"].strip():
+            return str(holder["email"]).strip()
+    return None
+
+
+def resolve_identity(
+    kind: str,
+    body: Mapping[str, Any],
+    context: Mapping[str, Any],
+    *,
+    user_id: str | None,
+    anonymous_id: str | None,
+    fallback: str,
+) -> tuple[str | None, str | None]:
+    """Return the call's ``(userId, anonymousId)``, or raise :class:`EventRejected`.
+
+    With a ``user_id``, both are sent as given. Without one, ``fallback="email"`` sends
+    the email address as the ``anonymousId``; otherwise the call is refused. An
+    ``anonymous_id`` alone never identifies a call: it travels only beside a ``user_id``.
+    """
+    if user_id:
+        return str(user_id), (str(anonymous_id) if anonymous_id else None)
+    if checked_fallback(fallback) == "email":
+        email = _email(body, context)
+        if email:
+            return None, email
+        raise EventRejected(
+            f"{kind} needs user_id, or an email address in context.traits.email to send as the anonymousId"
+        )
+    raise EventRejected(
+        f"{kind} needs user_id: Segment asks partner sources for a userId on every call; "
+        "build the client with anonymous_fallback='email' to send the email address as the anonymousId instead"
+    )
+
+
 class Customer:
     """One customer's write key and region; build with :meth:`Client.customer`.
 
@@ -46,10 +104,20 @@ class Customer:
     breaks a rule, :class:`QueueFull` when the buffer is full with ``on_full="raise"``.
     """
 
-    __slots__ = ("_client", "_write_key", "key_id", "region")
+    __slots__ = ("_accept", "_check_naming", "_fallback", "_write_key", "key_id", "region")
 
-    def __init__(self, client: Client, write_key: str, region: str) -> None:
-        self._client = client
+    def __init__(
+        self,
+        write_key: str,
+        region: str,
+        *,
+        accept: Accept,
+        check_naming: CheckNaming,
+        anonymous_fallback: AnonymousFallback = "none",
+    ) -> None:
+        self._accept = accept
+        self._check_naming = check_naming
+        self._fallback = anonymous_fallback
         self._write_key = write_key
         self.region = region
         self.key_id = key_id(write_key)  # names the customer in logs and dead-letter reasons
@@ -80,7 +148,7 @@ class Customer:
             name, props = event, dict(properties or {})
         if not name:
             raise EventRejected("track needs an event name (event=...)")
-        self._client._check_naming(name, props)
+        self._check_naming(name, props)
         return self._enqueue("track", {"event": name, "properties": props}, user_id=user_id, **common)
 
     def page(
@@ -122,10 +190,8 @@ class Customer:
         return self._enqueue("alias", {"previousId": str(previous_id)}, user_id=user_id, **common)
 
     def _enqueue(self, kind: str, body: dict[str, Any], *, user_id: str | None, **common: Any) -> dict[str, Any]:
-        msg, data = build_message(
-            kind, body, user_id=user_id, anonymous_fallback=self._client.anonymous_fallback, **common
-        )
-        self._client._accept(self._write_key, self.region, data)
+        msg, data = build_message(kind, body, user_id=user_id, anonymous_fallback=self._fallback, **common)
+        self._accept(self._write_key, self.region, data)
         return msg
 
 
@@ -150,13 +216,13 @@ def build_message(
         kind: "identify", "track", "page", "screen", "group" or "alias".
         body: The call's own fields (``event``, ``properties``, ``traits``...).
         user_id: The user; required unless ``anonymous_fallback`` is ``"email"`` and the
-            call carries an email address (see :mod:`.identity`).
+            call carries an email address (see :func:`resolve_identity`).
         anonymous_id: The anonymous id, sent beside ``user_id``.
         context: Extra context; ``context.integration`` is always set.
         timestamp: When it happened (aware datetime or ISO-8601); default now.
         message_id: The id Segment deduplicates by; default a new uuid4.
         integrations: Per-destination switches.
-        anonymous_fallback: What a call without ``user_id`` does (:mod:`.identity`).
+        anonymous_fallback: What a call without ``user_id`` does (:func:`resolve_identity`).
 
     Returns:
         The message and its compact JSON bytes.
@@ -165,7 +231,7 @@ def build_message(
         EventRejected: For a missing identity, an overlong messageId, a value that is not
             JSON, or an event over 32 KB.
     """
-    user_id, anonymous_id = identity.resolve(
+    user_id, anonymous_id = resolve_identity(
         kind, body, context or {}, user_id=user_id, anonymous_id=anonymous_id, fallback=anonymous_fallback
     )
     message_id = message_id or MESSAGE_IDS.next()

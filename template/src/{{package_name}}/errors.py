@@ -1,4 +1,4 @@
-"""Errors raised by the client.
+"""The errors this package raises, all under :class:`SourceError`.
 
 Hierarchy::
 
@@ -15,6 +15,12 @@ No message names a write key: customers are named by their key's fingerprint.
 """
 
 from __future__ import annotations
+
+from typing import Literal
+
+# Where DeliveryTimeout's events are: still queued (flush), kept in the spool or handed to
+# the dead-letter callback (close).
+Where = Literal["queued", "spool", "dead-letter"]
 
 
 class SourceError(Exception):
@@ -64,15 +70,20 @@ class DeliveryTimeout(SourceError, TimeoutError):
         where: What became of them: "queued" (flush: still being sent), "spool" (close:
             kept in the durable spool for the next client) or "dead-letter" (close: handed
             to the dead-letter callback).
+        running: What was still running when the wait gave up, e.g. "1 on_dead_letter
+            callback(s) (100 events)"; empty when nothing was. Such a callback is never
+            cut off: the process waits for it at exit.
     """
 
-    def __init__(self, pending: int, where: str) -> None:
-        super().__init__(f"{pending} events were not delivered in time; they are {_WHERE[where]}")
+    def __init__(self, pending: int, where: Where, running: str = "") -> None:
+        still = f"; still running: {running}" if running else ""
+        super().__init__(f"{pending} events were not delivered in time; they are {_WHERE[where]}{still}")
         self.pending = pending
         self.where = where
+        self.running = running
 
 
-_WHERE = {
+_WHERE: dict[Where, str] = {
     "queued": "still queued and being sent",
     "spool": "kept in the spool and sent by the next client opened on it",
     "dead-letter": "handed to the dead-letter callback",

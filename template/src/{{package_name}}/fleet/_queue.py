@@ -20,10 +20,11 @@ import time
 
 from redis import exceptions as rx
 
-from ._keys import key_id
-from ._queue_crypto import KeyVault
-from ._redis_layout import UNAVAILABLE, Backoff, Layout, connect, open_queue, redacted
-from .errors import ClientClosed, QueueFull, QueueUnavailable
+from .._engine.dispatch import OnFull
+from .._engine.keys import key_id
+from ..errors import ClientClosed, QueueFull, QueueUnavailable
+from ._crypto import KeyVault
+from ._layout import UNAVAILABLE, Backoff, Layout, connect, open_queue, redacted
 
 # KEYS: stream, queued counter, keys hash. ARGV: bound, customer id, region, event,
 # sealed key ("" when this process already stored it). Returns the entry id; false when
@@ -50,7 +51,7 @@ _FULL_POLL_SECONDS = 0.05
 class RedisQueue:
     """Appends accepted events to the Redis queue; thread-safe."""
 
-    def __init__(self, url: str, *, max_queued_events: int, on_full: str, timeout: float) -> None:
+    def __init__(self, url: str, *, max_queued_events: int, on_full: OnFull, timeout: float) -> None:
         """Check the URL and the secret; the server is reached with the first event.
 
         Args:

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from ._retry import parse_retry_after
+from .retry import parse_retry_after
 
 # What a network failure looks like from http.client: resets, refused connections,
 # timeouts (socket.timeout is TimeoutError, an OSError) and broken HTTP framing.
@@ -104,10 +104,6 @@ class _Watchdog:
             self._active.clear()
             self._heap.clear()
             self._cond.notify()
-
-    def reset(self) -> None:
-        """Forget the parent's thread and lock (in a forked child)."""
-        self.__init__()  # type: ignore[misc]
 
     def _run(self) -> None:
         with self._cond:
@@ -201,11 +197,6 @@ class Transport:
     def abort(self) -> None:
         """End every request in flight now and refuse new ones (any thread may call this)."""
         self._watchdog.abort()
-
-    def after_fork(self) -> None:
-        """Give a forked child its own watchdog (the parent's thread does not exist there)."""
-        self._watchdog.reset()
-        self._local = threading.local()
 
     def close(self) -> None:
         """Close the calling thread's connections."""

@@ -21,7 +21,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from .errors import SourceError
+from ..errors import SourceError
 
 try:  # POSIX only; elsewhere two clients on one spool are not detected.
     import fcntl

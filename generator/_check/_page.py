@@ -4,29 +4,25 @@ from __future__ import annotations
 
 import re
 
-from .. import _code, _dialect, _paths, _segment
-from .._docs import generated_regions, markdown_text, markdown_url, render_page, unified_diff
-from .._page_facts import maintained_by
+from .. import _code, _dialect, _page_facts, _paths, _segment
+from .._docs import generated_regions, render_page, unified_diff
+from .._markdown import markdown_text
+from .._page_facts import intro_misses, maintained_by
 from .._project import Project
 from ..errors import GeneratorError
 from ._report import Item, Status, green, red, worst, yellow
 
 _HEADING_RE = re.compile(r"^## +(.+?)\s*#*\s*$", re.MULTILINE)
 _REGION_INCLUDE = "{% include content/source-region-unsupported.md %}"
-_FIX_TABLES = "run `segment-source docs` to regenerate the tables (hand-written text outside the markers is kept)"
-
-
-def _front_matter_end(text: str) -> int:
-    if text.startswith("---\n"):
-        end = text.find("\n---\n", 4)
-        if end != -1:
-            return end + 5
-    return 0
+_FIX_TABLES = (
+    "run `segment-source docs` to regenerate the tables"
+    " (hand-written text outside the markers is kept)"
+)
 
 
 def _sections(text: str) -> dict[str, str]:
     """``''`` (the intro) and each H2 heading -> the text under it."""
-    body = text[_front_matter_end(text) :]
+    body = _page_facts.body(text)
     matches = list(_HEADING_RE.finditer(body))
     sections = {"": body[: matches[0].start()] if matches else body}
     for i, match in enumerate(matches):
@@ -69,19 +65,18 @@ def _structure(project: Project, page: str, rendered: str) -> Item:
                 "order them: " + ", ".join(expected),
             )
         )
-    intro = found[""]
-    maintainer = str(project.meta("maintainer", "maintainer") or "")
-    email = str(project.meta("support_email", "support_email") or "")
-    # The page writes answers escaped (docs_templates/markdown.jinja): look for that form.
-    if maintainer and markdown_text(maintainer) not in intro:
+    facts = project.docs_context()
+    missing_facts = intro_misses(project, page)
+    if "maintainer" in missing_facts:
         problems.append(
             (
                 Status.RED,
-                f"the intro does not name the maintainer `{maintainer}`",
-                f"say in the intro: {maintained_by(markdown_text(maintainer))}",
+                f"the intro does not name the maintainer `{facts['maintainer']}`",
+                f"say in the intro: {maintained_by(markdown_text(facts['maintainer']))}",
             )
         )
-    if email and f"mailto:{markdown_url(email)}" not in intro:
+    if "support_email" in missing_facts:
+        email = facts["support_email"]
         problems.append(
             (
                 Status.RED,
@@ -105,13 +100,15 @@ def _regions(project: Project, page: str, rendered: str) -> Item:
         return red(
             "docs.regions",
             f"the catalog declares EU, but the page has no EU section (no `{eu['endpoint']}`)",
-            "run `segment-source docs` to restore the regions notice, or tell EU workspaces which endpoint to choose",
+            "run `segment-source docs` to restore the regions notice, or tell EU workspaces which "
+            "endpoint to choose",
         )
     if not supported and mentioned:
         return red(
             "docs.regions",
             "the page mentions the EU endpoint, but the catalog declares US only",
-            "run `segment-source docs`, or declare `regions.eu` once the source sends to the EU endpoint",
+            "run `segment-source docs`, or declare `regions.eu` once the source sends to the EU "
+            "endpoint",
         )
     # segment-docs tells EU workspaces a source is US-only with this include, and only then.
     included = _REGION_INCLUDE in page
@@ -170,14 +167,11 @@ def _events(project: Project, page: str, rendered: str) -> Item:
                 f"{heading} (rendered)",
             ).splitlines()
     documented = set(_first_cells(_table(ours.get("Events", ""))))
-    naming = _segment.naming()
-    spec_names = [e.name for e in _segment.spec_events()]
     undocumented = sorted(
         {
             d.name
             for d in _code.event_definitions(project)
-            if markdown_text(d.name) not in documented
-            and naming.spec_name_for(d.name, spec_names, _segment.lookalikes()) is None
+            if markdown_text(d.name) not in documented and _segment.spec_lookalike(d.name) is None
         }
     )
     if undocumented:
@@ -185,7 +179,10 @@ def _events(project: Project, page: str, rendered: str) -> Item:
             (
                 Status.YELLOW,
                 "the source sends events the page does not list: " + ", ".join(undocumented),
-                "document them in a second table under `## Events`, outside the generated one's markers",
+                (
+                    "document them in a second table under `## Events`, outside the generated "
+                    "one's markers"
+                ),
             )
         )
     count = len(_first_cells(_table(fresh.get("Events", ""))))
@@ -209,7 +206,8 @@ def _markup(page: str) -> Item:
         return red(
             "docs.markup",
             f"raw HTML on the page ({tags}), which Segment's site would render as it is",
-            "write it in Markdown, or escape `<` as `&lt;`; `segment-source docs` escapes the generated parts",
+            "write it in Markdown, or escape `<` as `&lt;`; `segment-source docs` escapes the "
+            "generated parts",
             _shown(found),
         )
     return green("docs.markup", "no raw HTML")
@@ -223,8 +221,8 @@ def _dialect_item(page: str) -> Item:
         return red(
             "docs.dialect",
             f"mkdocs-only syntax that Segment's site shows as plain text ({len(blocks)} line(s))",
-            'use segment-docs\' callouts instead: `> info ""` (or `warning`, `success`) on one line, '
-            "then the text on lines starting with `> `",
+            'use segment-docs\' callouts instead: `> info ""` (or `warning`, `success`) on one'
+            " line, then the text on lines starting with `> `",
             _shown(found),
         )
     if found:

@@ -11,9 +11,11 @@ destinations round-robin, skipping one paused by ``Retry-After``, one with
 customer never holds every worker. A batch waiting for its retry sits in a timer heap,
 not in a sleeping worker.
 
-Every batch is settled exactly once (:meth:`Dispatcher.claim`): whoever sets its outcome
-(a worker with the answer, or ``close()`` giving up) owns the hand-off to "sent", the
-dead-letter callback or the spool.
+Every batch ends exactly once, in two steps: whoever claims it (:meth:`Dispatcher.claim`:
+a worker with the answer, or ``close()`` giving up) owns its hand-off (the dead-letter
+callback, the spool), and the batch is settled (:meth:`Dispatcher.settle`) only once that
+hand-off has returned. ``flush()`` and ``close()`` wait for settled batches, so they never
+return while a dead-letter callback still runs for the events they wait for.
 """
 
 from __future__ import annotations
@@ -26,11 +28,12 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal, get_args
 
-from . import spec
-from ._batcher import EMPTY_BODY_BYTES, Batch, Destination
-from ._ratelimit import RateLimiter, Slot
-from .errors import ClientClosed, QueueFull
+from .. import spec
+from ..errors import ClientClosed, QueueFull
+from .batcher import EMPTY_BODY_BYTES, Batch, Destination, Outcome
+from .ratelimit import RateLimiter, Slot
 
 # What one queued event costs beyond its JSON: the bytes object, the queue entry, its ids.
 EVENT_OVERHEAD_BYTES = 184
@@ -38,6 +41,12 @@ EVENT_OVERHEAD_BYTES = 184
 IDLE_WORKER_SECONDS = 30.0
 # Destinations left with nothing to send are forgotten; paused ones are swept this often.
 SWEEP_SECONDS = 60.0
+
+# What a full buffer does to the producer: wait for room, or raise QueueFull.
+OnFull = Literal["block", "raise"]
+ON_FULL: tuple[OnFull, ...] = get_args(OnFull)
+# The stats counter a settled batch's events add to.
+Tally = Literal["sent", "dead_lettered", "spooled"]
 
 RETIRE = "retire"  # next_batch(): this worker is not needed any more
 # Callers' waits (flush, close, a full buffer) wake this often: a Ctrl-C that the kernel
@@ -101,7 +110,7 @@ class Dispatcher:
         *,
         max_queued_events: int,
         max_queued_bytes: int,
-        on_full: str,
+        on_full: OnFull,
         flush_interval: float,
         per_host: int,
         per_destination: int,
@@ -143,6 +152,7 @@ class Dispatcher:
         self._waiting: list[tuple[float, int, Batch]] = []  # batches waiting for a retry
         self._out: set[Batch] = set()  # cut and not settled
         self._flying: set[Batch] = set()
+        self._handing_off: set[Batch] = set()  # claimed, hand-off not done
         self._in_flight: Counter[str] = Counter()
         self._order = itertools.count()
         self._last_seq = 0  # acceptance number of the latest event
@@ -155,7 +165,7 @@ class Dispatcher:
         self._queued_bytes = 0
         self._accepting = 0  # producers between reserve() and put()/release()
         self._workers = 0
-        self._left = 0  # events settled as "left" by close()
+        self._left = 0  # events settled as LEFT by close()
         self._idle_workers = 0
         self._timed_wake = math.inf  # when the worker waiting with a timeout wakes
         self._next_sweep = time.monotonic() + SWEEP_SECONDS
@@ -369,28 +379,39 @@ class Dispatcher:
             self._work.notify()
             return True
 
-    def claim(self, batch: Batch, outcome: str, counter: str) -> bool:
-        """Settle ``batch`` as ``outcome`` once; True for the caller that did it.
+    def claim(self, batch: Batch, outcome: Outcome) -> bool:
+        """Set ``batch``'s outcome once; True for the caller that did it.
 
-        Args:
-            batch: The batch.
-            outcome: "sent", "dead" or "left".
-            counter: The stats counter its events add to.
+        The winner owns the hand-off and must call :meth:`settle` when it is done; until
+        then the batch still counts as unsettled (``flush()`` and ``close()`` wait for it).
 
         Returns:
-            False when it was settled already (the caller must not hand it off again).
+            False when it was claimed already (the caller must not hand it off again).
         """
         with self._lock:
-            return self._claim(batch, outcome, counter)
+            return self._claim(batch, outcome)
 
-    def _claim(self, batch: Batch, outcome: str, counter: str) -> bool:
+    def _claim(self, batch: Batch, outcome: Outcome) -> bool:
         if batch.outcome is not None:
             return False
         batch.outcome = outcome
         self._land(batch)
+        self._handing_off.add(batch)
+        self._settled.notify_all()  # wait_claimed()
+        return True
+
+    def settle(self, batch: Batch, counter: Tally) -> None:
+        """The hand-off of a claimed batch is done: count its events and free their room."""
+        with self._lock:
+            self._settle(batch, counter)
+
+    def _settle(self, batch: Batch, counter: Tally) -> None:
+        if batch not in self._handing_off:
+            return
+        self._handing_off.discard(batch)
         self._out.discard(batch)
         self._counts[counter] += len(batch.events)
-        if outcome == "left":
+        if batch.outcome is Outcome.LEFT:
             self._left += len(batch.events)
         self._queued -= len(batch.events)
         self._queued_bytes -= batch.held
@@ -402,7 +423,11 @@ class Dispatcher:
                 self._ready.pop(batch.destination, None)
         self._room.notify_all()
         self._settled.notify_all()
-        return True
+
+    def handing_off(self) -> tuple[int, int]:
+        """``(batches, events)`` claimed and not settled: their hand-off (say, a dead-letter callback) runs."""
+        with self._lock:
+            return len(self._handing_off), sum(len(b.events) for b in self._handing_off)
 
     def _land(self, batch: Batch) -> None:
         if batch in self._flying:
@@ -466,19 +491,19 @@ class Dispatcher:
             self._room.notify_all()
             self._work.notify_all()
 
-    def abandon(self, counter: str, accepting_timeout: float = 10.0) -> tuple[list[Batch], list[Batch]]:
-        """Give up on what is left: settle every batch not in flight as "left".
+    def abandon(self, accepting_timeout: float = 10.0) -> tuple[list[Batch], list[Batch]]:
+        """Give up on what is left: claim every batch not in flight as LEFT.
 
         Waits (up to ``accepting_timeout``) for producers between reserve() and put(), so
         their events are included, and makes workers take no new batch.
 
         Args:
-            counter: The stats counter the left events add to.
             accepting_timeout: Longest wait for producers in the middle of a call.
 
         Returns:
-            ``(left, flying)``: the batches settled here (hand them off), and those in
-            flight (their workers settle them; see :meth:`wait_settled`).
+            ``(left, flying)``: the batches claimed here (hand them off, then
+            :meth:`settle` them), and those in flight (their workers claim them; see
+            :meth:`wait_claimed`).
         """
         with self._lock:
             self._closed = True
@@ -503,11 +528,11 @@ class Dispatcher:
                 state.pending_bytes = 0
             left.extend(entry[2] for entry in self._waiting if entry[2].outcome is None)
             self._waiting.clear()
-            settled = [batch for batch in left if self._claim(batch, "left", counter)]
-            return settled, list(self._flying)
+            claimed = [batch for batch in left if self._claim(batch, Outcome.LEFT)]
+            return claimed, list(self._flying)
 
-    def wait_settled(self, batches: list[Batch], timeout: float) -> None:
-        """Wait up to ``timeout`` seconds until every one of ``batches`` is settled."""
+    def wait_claimed(self, batches: list[Batch], timeout: float) -> None:
+        """Wait up to ``timeout`` seconds until every one of ``batches`` is claimed."""
         deadline = time.monotonic() + timeout
         with self._lock:
             while any(b.outcome is None for b in batches):

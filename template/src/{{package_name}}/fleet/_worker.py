@@ -22,24 +22,25 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Mapping
+from typing import Any, cast
 
 from redis import exceptions as rx
 
-from . import spec
-from ._batcher import Batch
-from ._dispatch import Dispatcher
-from ._keys import key_id
-from ._queue_crypto import KeyVault
-from ._redis_ack import FINISH_SCRIPT, acknowledge
-from ._redis_layout import DEFAULT_SHARDS, GROUP, UNAVAILABLE, Backoff, Layout, connect, open_queue, redacted
-from ._redis_leases import ShardLeases
-from ._redis_limiter import RedisRateLimiter
-from ._retry import RetryPolicy
-from ._transport import Transport
-from ._workers import WorkerPool
-from .regions import checked_override, endpoint_for
+from .. import spec
+from .._engine.batcher import Batch, Outcome
+from .._engine.dispatch import Dispatcher
+from .._engine.keys import key_id
+from .._engine.retry import RetryPolicy
+from .._engine.transport import Transport
+from .._engine.workers import WorkerPool
+from ..regions import checked_override, endpoint_for
+from ._ack import FINISH_SCRIPT, acknowledge
+from ._crypto import KeyVault
+from ._layout import DEFAULT_SHARDS, GROUP, UNAVAILABLE, Backoff, Entry, Layout, connect, open_queue, redacted
+from ._leases import ShardLeases
+from ._limiter import RedisRateLimiter
 
-log = logging.getLogger(__name__.rpartition(".")[0])
+log = logging.getLogger(__name__.partition(".")[0])
 
 _WORKER_HASH_SECONDS = 24 * 3600  # a stopped worker's counters stay visible for a day
 _KEY_CACHE_LIMIT = 100_000
@@ -184,12 +185,13 @@ class QueueWorker:
         dispatcher = self._dispatcher
         dispatcher.close()
         left = dispatcher.flush(timeout)
-        _, flying = dispatcher.abandon("spooled")  # "left": not acknowledged, not lost
+        claimed, flying = dispatcher.abandon()  # LEFT: not acknowledged, not lost
         if flying:
             self._transport.abort()
-            dispatcher.wait_settled(flying, 2.0)
-            for batch in flying:
-                dispatcher.claim(batch, "left", "spooled")
+            dispatcher.wait_claimed(flying, 2.0)
+            claimed += [batch for batch in flying if dispatcher.claim(batch, Outcome.LEFT)]
+        for batch in claimed:
+            dispatcher.settle(batch, "spooled")
         self._give_up.set()
         dispatcher.stop()
         self._pool.join(2.0)
@@ -291,7 +293,10 @@ class QueueWorker:
             return
         streams = {self._layout.stream(shard): ">" for shard in shards}
         count = max(1, min(1000, room // len(shards)))
-        reply = self._redis.xreadgroup(GROUP, self.name, streams, count=count, block=200)  # type: ignore[arg-type]
+        reply = cast(
+            "list[tuple[bytes, list[Entry]]] | None",
+            self._redis.xreadgroup(GROUP, self.name, streams, count=count, block=200),  # type: ignore[arg-type]
+        )
         for stream, entries in reply or []:
             shard = int(stream.rsplit(b":", 1)[1])
             for entry_id, fields in entries:
@@ -310,7 +315,10 @@ class QueueWorker:
         taken = 0
         for shard in sorted(self._leases.readable):
             stream = self._layout.stream(shard)
-            pending = self._redis.xpending_range(stream, GROUP, "-", "+", _RECLAIM_BATCH, idle=idle_ms)
+            pending = cast(
+                "list[dict[str, Any]]",
+                self._redis.xpending_range(stream, GROUP, "-", "+", _RECLAIM_BATCH, idle=idle_ms),
+            )
             with self._lock:
                 ids = [
                     p["message_id"]
@@ -322,7 +330,8 @@ class QueueWorker:
                 continue
             # XCLAIM with the same minimum idle time: an entry another worker touched
             # meanwhile is not taken.
-            for entry_id, fields in self._redis.xclaim(stream, GROUP, self.name, idle_ms, ids):
+            claimed = cast("list[Entry]", self._redis.xclaim(stream, GROUP, self.name, idle_ms, ids))
+            for entry_id, fields in claimed:
                 if fields:
                     self._take(shard, entry_id, fields)
                     taken += 1
@@ -359,7 +368,7 @@ class QueueWorker:
     def _write_key(self, customer: str) -> str | None:
         key = self._keys.get(customer)
         if key is None:
-            sealed = self._redis.hget(self._layout.keys, customer)
+            sealed = cast("bytes | None", self._redis.hget(self._layout.keys, customer))
             key = None if sealed is None else self._vault.open(sealed)
             if key is not None:
                 if len(self._keys) >= _KEY_CACHE_LIMIT:
@@ -369,20 +378,28 @@ class QueueWorker:
 
     # Finishing batches ---------------------------------------------------------------------
 
-    def _finish(self, batch: Batch, outcome: str, status: int | None, reason: str | None) -> None:
+    def _finish(self, batch: Batch, outcome: Outcome, status: int | None, reason: str | None) -> None:
         """Called by a sender thread: acknowledge a delivered batch or dead-letter it.
 
         A batch "left" at shutdown is neither: its entries stay pending in Redis and go
         to another worker after the visibility timeout.
         """
-        counter = {"sent": "sent", "dead": "dead_lettered"}.get(outcome, "spooled")
-        if not self._dispatcher.claim(batch, outcome, counter) or outcome == "left":
+        if not self._dispatcher.claim(batch, outcome):
             return
+        if outcome is Outcome.LEFT:
+            self._dispatcher.settle(batch, "spooled")
+            return
+        try:
+            self._acknowledge(batch, outcome, status, reason)
+        finally:
+            self._dispatcher.settle(batch, "sent" if outcome is Outcome.SENT else "dead_lettered")
+
+    def _acknowledge(self, batch: Batch, outcome: Outcome, status: int | None, reason: str | None) -> None:
         with self._lock:
             entries = [self._held.pop(token) for token in batch.spool_ids]
         write_key, region = batch.destination
         dead = None
-        if outcome == "dead":
+        if outcome is Outcome.DEAD:
             dead = {
                 "kid": key_id(write_key),
                 "c": self._vault.customer_id(write_key),

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
-from . import spec
+from .. import spec
 
 
 def is_retryable(status: int) -> bool:

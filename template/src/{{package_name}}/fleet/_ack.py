@@ -12,12 +12,13 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
+from typing import Any
 
 from redis.commands.core import Script
 
-from ._redis_layout import GROUP, UNAVAILABLE, Backoff, Layout
+from ._layout import GROUP, UNAVAILABLE, Backoff, Layout
 
-log = logging.getLogger(__name__.rpartition(".")[0])
+log = logging.getLogger(__name__.partition(".")[0])
 
 # KEYS: stream, queued, fleet stats, worker hash, dead stream. ARGV: group, counter name,
 # number of dead-letter fields (0: none), those fields, then the entry ids.
@@ -60,7 +61,7 @@ def acknowledge(
     by_shard: dict[int, list[bytes]] = {}
     for shard, entry_id in entries:
         by_shard.setdefault(shard, []).append(entry_id)
-    fields: list[object] = [x for pair in (dead or {}).items() for x in pair]
+    fields: list[Any] = [x for pair in (dead or {}).items() for x in pair]
     counter = "sent" if dead is None else "dead_lettered"
     backoff = Backoff(f"worker {worker} acknowledgement")
     for shard, ids in by_shard.items():

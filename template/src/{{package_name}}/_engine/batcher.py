@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from enum import Enum
 
-from . import spec
+from .. import spec
 
 _HEAD = b'{"batch":['
 _SENT_AT = b'],"sentAt":"'
@@ -21,6 +22,14 @@ EMPTY_BODY_BYTES = len(_HEAD) + len(_SENT_AT) + _SENT_AT_CHARS + len(_TAIL)
 
 # A destination: the write key and region the events are sent for.
 Destination = tuple[str, str]
+
+
+class Outcome(str, Enum):
+    """How a batch ends: each accepted event ends exactly once in one of these."""
+
+    SENT = "sent"  # the server answered 2xx
+    DEAD = "dead"  # given up: handed to the dead-letter callback
+    LEFT = "left"  # close() gave up on it: kept in the spool, else dead-lettered
 
 
 def utc_now() -> str:
@@ -42,8 +51,8 @@ class Batch:
         first_try: ``time.monotonic()`` of the first try (the retry budget starts there).
         first_seq: The acceptance number of its first event (``flush()`` waits by these).
         held: Bytes of the buffer's bound the batch holds until it is settled.
-        outcome: Set once, when the batch is settled: "sent", "dead" or "left" (in the
-            spool, or dead-lettered, at close); whoever sets it owns the hand-off.
+        outcome: Set once, by whoever claims the batch (:meth:`Dispatcher.claim`), who then
+            owns its hand-off; the batch is settled when that hand-off is done.
     """
 
     destination: Destination
@@ -54,7 +63,7 @@ class Batch:
     first_try: float | None = None
     first_seq: int = 0
     held: int = 0
-    outcome: str | None = None
+    outcome: Outcome | None = None
 
     def fits(self, event: bytes) -> bool:
         """Tell whether ``event`` can join without crossing Segment's count or size limit."""

@@ -18,7 +18,8 @@ def _tests(project: Project) -> Item:
         return yellow(
             "project.tests",
             "tests/ has no test_*.py files",
-            "restore the generated tests (they send to a loopback sink, never to Segment) and run pytest",
+            "restore the generated tests (they send to a loopback sink, never to Segment) and run "
+            "pytest",
         )
     return green("project.tests", f"{len(found)} test files: {', '.join(found)}")
 
@@ -34,7 +35,8 @@ def _test_account(project: Project) -> Item:
         return yellow(
             "project.test_account",
             f"test_account {', '.join(unfilled)} still {_metadata.PLACEHOLDER!r} or empty",
-            f"fill them in {FILE} (or give them in the Developer Portal): Segment's QA logs in with this account",
+            f"fill them in {FILE} (or give them in the Developer Portal): Segment's QA logs in "
+            "with this account",
         )
     return green("project.test_account", "test account given for Segment's QA")
 

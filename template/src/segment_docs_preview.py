@@ -1,4 +1,8 @@
-"""Preview segment-docs' dialect with Python-Markdown (mkdocs and Zensical).
+"""The docs preview's Markdown extension: segment-docs' dialect under mkdocs and Zensical.
+
+A development tool, not part of the package: the wheel ships ``src/<package>/`` only, and
+an editable install (``pip install -e '.[docs]'``) puts this file on the path for
+``mkdocs`` and ``zensical``.
 
 ``docs/segment-source.md`` is written exactly as it goes into Segment's docs repository,
 where Jekyll renders it: Liquid first, then kramdown with the premonition callouts. This
@@ -19,7 +23,7 @@ Enable it in ``mkdocs.yml``::
 
     markdown_extensions:
       - attr_list
-      - <package>.markdown_ext
+      - segment_docs_preview
 """
 
 from __future__ import annotations

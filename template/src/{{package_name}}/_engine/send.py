@@ -13,14 +13,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ._batcher import Batch
-from ._keys import basic_auth, key_id, redact
-from ._ratelimit import RateLimiter, Slot
-from ._retry import RetryPolicy, is_retryable
-from ._transport import NETWORK_ERRORS, Transport
-from .regions import endpoint_for
+from ..regions import endpoint_for
+from .batcher import Batch
+from .keys import basic_auth, key_id, redact
+from .ratelimit import RateLimiter, Slot
+from .retry import RetryPolicy, is_retryable
+from .transport import NETWORK_ERRORS, Transport
 
-log = logging.getLogger(__name__.rpartition(".")[0])
+log = logging.getLogger(__name__.partition(".")[0])
 
 # How much of an answer's body a reason shows (after the write key is redacted).
 REASON_BODY_CHARS = 200
@@ -52,7 +52,7 @@ class Attempt:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Delivery:
     """How :func:`send_batch` ended: delivered, or the reason it was given up."""
 
     delivered: bool
@@ -105,7 +105,7 @@ def send_batch(
     retry: RetryPolicy | None = None,
     limiter: RateLimiter | None = None,
     sleep: Callable[[float], None] = time.sleep,
-) -> Outcome:
+) -> Delivery:
     """Send ``batch`` with retries until it is delivered or given up; block meanwhile.
 
     Args:
@@ -126,17 +126,17 @@ def send_batch(
     try:
         url = endpoint_for(region, endpoint) + "/batch"
     except ValueError as exc:
-        return Outcome(False, None, f"{who}: {exc}", batch.tries)
+        return Delivery(False, None, f"{who}: {exc}", batch.tries)
     while True:
         slot = limiter.acquire() if limiter is not None else None
         if batch.first_try is None:
             batch.first_try = time.monotonic()
         result = attempt(transport, url, batch, write_key, slot=slot)
         if result.delivered:
-            return Outcome(True, result.status, None, batch.tries)
+            return Delivery(True, result.status, None, batch.tries)
         reason, delay = next_step(result, batch, policy, who)
         if reason is not None:
-            return Outcome(False, result.status, reason, batch.tries)
+            return Delivery(False, result.status, reason, batch.tries)
         sleep(delay)
 
 

@@ -25,10 +25,10 @@ import uuid
 
 import redis
 
-from ._ratelimit import RateLimiter, Slot
-from ._redis_layout import UNAVAILABLE, Backoff
+from .._engine.ratelimit import RateLimiter, Slot
+from ._layout import UNAVAILABLE, Backoff
 
-log = logging.getLogger(__name__.rpartition(".")[0])
+log = logging.getLogger(__name__.partition(".")[0])
 
 # 10 % longer than a second, twice the in-process margin (_ratelimit.WINDOW_SECONDS): a
 # place is stamped on Redis's clock, a round trip away from the host that writes the

@@ -20,11 +20,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, cast
 
-from ._queue_crypto import new_secret
-from ._redis_layout import GROUP, connect, open_queue
-from ._redis_worker import QueueWorker
+from ._crypto import new_secret
+from ._layout import GROUP, Entry, connect, open_queue
+from ._worker import QueueWorker
 
 __all__ = [
     "DeadLetter",
@@ -205,7 +205,7 @@ def dead_letters(redis_url: str, *, limit: int = 1000, timeout: float = 10.0) ->
     client = connect(redis_url, timeout)
     try:
         layout = open_queue(client, None)
-        entries = client.xrange(layout.dead, count=limit)
+        entries = cast("list[Entry]", client.xrange(layout.dead, count=limit))
     finally:
         client.close()
     return [_dead_letter(entry_id, fields) for entry_id, fields in entries]
@@ -228,7 +228,7 @@ def requeue_dead_letters(redis_url: str, ids: list[str] | None = None, *, timeou
         wanted = None if ids is None else set(ids)
         cursor = "-"
         while True:
-            entries = client.xrange(layout.dead, min=cursor, count=500)
+            entries = cast("list[Entry]", client.xrange(layout.dead, min=cursor, count=500))
             for entry_id, fields in entries:
                 if wanted is not None and _text(entry_id) not in wanted:
                     continue

@@ -33,16 +33,20 @@ from redis import exceptions as rx
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from . import spec
-from ._queue_crypto import KeyVault
-from .errors import QueueSecretError
+from .. import spec
+from ..errors import QueueSecretError
+from ._crypto import KeyVault
 
-log = logging.getLogger(__name__.rpartition(".")[0])
+log = logging.getLogger(__name__.partition(".")[0])
 
 PREFIX = f"segment-source:{spec.INTEGRATION_SLUG}"
 GROUP = "senders"
 DEFAULT_SHARDS = 16
 LAYOUT_VERSION = "1"
+
+# A stream entry as the client returns it (bytes: responses are never decoded): its id
+# and fields. redis-py types replies loosely; the modules cast to this where they read.
+Entry = tuple[bytes, dict[bytes, bytes]]
 
 # What a Redis outage looks like to a client: the server is down, restarting, loading its
 # data, or a replica that cannot take writes. Worth waiting for; anything else is a bug.

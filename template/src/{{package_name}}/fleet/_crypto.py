@@ -20,7 +20,7 @@ from collections.abc import Mapping
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from .errors import QueueSecretError
+from ..errors import QueueSecretError
 
 SECRET_ENV = "SEGMENT_QUEUE_SECRET"
 _HOW_TO_MAKE = (

@@ -19,9 +19,9 @@ from collections.abc import Mapping
 
 import redis
 
-from ._redis_layout import Layout
+from ._layout import Layout
 
-log = logging.getLogger(__name__.rpartition(".")[0])
+log = logging.getLogger(__name__.partition(".")[0])
 
 # KEYS: lease. ARGV: owner, ttl (ms). Renews the lease if the owner still holds it.
 _RENEW = """

@@ -15,19 +15,19 @@ import threading
 import time
 from collections.abc import Callable
 
-from ._batcher import Batch
-from ._dispatch import Dispatcher
-from ._keys import key_id
-from ._ratelimit import Slot
-from ._retry import RetryPolicy
-from ._send import attempt, next_step
-from ._transport import Transport
+from .batcher import Batch, Outcome
+from .dispatch import Dispatcher
+from .keys import key_id
+from .ratelimit import Slot
+from .retry import RetryPolicy
+from .send import attempt, next_step
+from .transport import Transport
 
-log = logging.getLogger(__name__.rpartition(".")[0])
+log = logging.getLogger(__name__.partition(".")[0])
 
-# finish(batch, outcome, status, reason): outcome is "sent", "dead" or "left" (close()
-# gave up on what is left while this batch was out); reason is None when sent.
-Finish = Callable[[Batch, str, "int | None", "str | None"], None]
+# finish(batch, outcome, status, reason): reason is None when sent; LEFT when close()
+# gave up on what is left while this batch was out.
+Finish = Callable[[Batch, Outcome, "int | None", "str | None"], None]
 
 
 class WorkerPool:
@@ -92,7 +92,7 @@ class WorkerPool:
                 except Exception as exc:  # a bug must not kill the worker nor lose the batch
                     slot.cancel()
                     log.exception("unexpected error while sending a batch")
-                    self._finish(batch, "dead", None, f"internal error: {type(exc).__name__}")
+                    self._finish(batch, Outcome.DEAD, None, f"internal error: {type(exc).__name__}")
         finally:
             self._transport.close()
 
@@ -103,18 +103,18 @@ class WorkerPool:
             url = self._url_of(region)
         except ValueError as exc:
             slot.cancel()
-            self._finish(batch, "dead", None, f"{who}: {exc}")
+            self._finish(batch, Outcome.DEAD, None, f"{who}: {exc}")
             return
         if batch.first_try is None:
             batch.first_try = time.monotonic()
         self._dispatcher.note_request(batch)
         result = attempt(self._transport, url, batch, write_key, slot=slot)
         if result.delivered:
-            self._finish(batch, "sent", result.status, None)
+            self._finish(batch, Outcome.SENT, result.status, None)
             return
         reason, delay = next_step(result, batch, self._retry, who)
         if reason is not None:
-            self._finish(batch, "dead", result.status, reason)
+            self._finish(batch, Outcome.DEAD, result.status, reason)
             return
         log.info(
             "batch of %d events for %s: %s; retry %d in %.2f s", len(batch.events), who, result.why, batch.tries, delay
@@ -122,7 +122,7 @@ class WorkerPool:
         if not self._dispatcher.retry_at(batch, time.monotonic() + delay, pause=result.retry_after is not None):
             self._finish(
                 batch,
-                "left",
+                Outcome.LEFT,
                 result.status,
                 f"{who}: client closed before the batch was delivered; last try: {result.why}",
             )
