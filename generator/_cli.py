@@ -132,7 +132,8 @@ def _cmd_submit(args: argparse.Namespace) -> int:
         print("  note: some sample events did not pass: see evidence/report.md")
     if result.branch is not None:
         print(
-            f"committed the page on branch {result.branch.name} in {result.branch.repo}; to open the pull request:"
+            f"committed the page on branch {result.branch.name} in {result.branch.repo}; "
+            "to open the pull request:"
         )
         print(f"  {result.branch.pr_command}")
     return 0
@@ -143,10 +144,10 @@ def _add_submit(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "submit",
         help="write everything Segment's review asks for into one folder",
         description=(
-            "Write submission/: portal.md (the Developer Portal's catalog fields), segment-docs.patch "
-            "(the page for segment-docs, for `git am`), evidence/ (the sample scenario checked by an "
-            "embedded Source Debugger) and checklist.md (the Public Beta Checklist). Refuses while "
-            "`segment-source check` is red."
+            "Write submission/: portal.md (the Developer Portal's catalog fields), "
+            "segment-docs.patch (the page for segment-docs, for `git am`), evidence/ "
+            "(the sample scenario checked by an embedded Source Debugger) and checklist.md "
+            "(the Public Beta Checklist). Refuses while `segment-source check` is red."
         ),
     )
     submit.add_argument(
@@ -158,7 +159,10 @@ def _add_submit(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     submit.add_argument(
         "--segment-docs",
         metavar="PATH",
-        help="a local clone of your segment-docs fork: commit the page on a new branch there (nothing is pushed)",
+        help=(
+            "a local clone of your segment-docs fork: commit the page on a new branch there "
+            "(nothing is pushed)"
+        ),
     )
     submit.add_argument(
         "--force", action="store_true", help="write the folder even while check is red"

@@ -172,7 +172,8 @@ def test_no_generated_file_holds_an_unrendered_template_tag(rendered):
                 continue  # the answers themselves contain "{{ 7*7 }}"
             if file == "src/segment_docs_preview.py":
                 continue  # copied as it is (no .jinja suffix); it documents segment-docs' Liquid
-            # The page is in segment-docs' dialect: Liquid's region and beta includes are meant to stay.
+            # The page is in segment-docs' dialect: Liquid's region and beta includes are
+            # meant to stay.
             text = text.replace("{% include content/source-region-unsupported.md %}", "")
             text = text.replace("{% include content/beta-note.md %}", "")
             assert "{%" not in text, file

@@ -26,7 +26,11 @@ from {package} import Client, EventRejected
 client = Client(endpoint=sys.argv[1], requests_per_second=None)
 customer = client.customer("wk_promise_test")
 outcomes = []
-for kwargs in ({{"user_id": "u1"}}, {{"context": {{"traits": {{"email": "ann@example.com"}}}}}}, {{"anonymous_id": "a1"}}):
+for kwargs in (
+    {{"user_id": "u1"}},
+    {{"context": {{"traits": {{"email": "ann@example.com"}}}}}},
+    {{"anonymous_id": "a1"}},
+):
     try:
         customer.track(event="Email Opened", properties={{"email_id": "e1"}}, **kwargs)
         outcomes.append("sent")
@@ -78,7 +82,8 @@ def test_by_default_the_page_and_the_client_refuse_a_call_without_user_id(projec
 
 
 def test_with_the_email_fallback_the_page_and_the_client_send_the_email_as_anonymous_id(projects):
-    """anonymous_fallback email: the page says so, as Customer.io's page does; the client does it."""
+    """anonymous_fallback email: the page says so, as Customer.io's page does; the client
+    does it."""
     page = (projects["email"] / PAGE).read_text()
     identity = generated_regions(page)["identity"]
     assert "passes the person's email address as the `anonymousId`" in identity
@@ -94,7 +99,8 @@ def test_with_the_email_fallback_the_page_and_the_client_send_the_email_as_anony
 
 
 def test_check_reds_a_page_whose_identity_sentence_the_client_contradicts(projects, tmp_path):
-    """Switch the client to the email fallback under a page that says otherwise: red; `docs` fixes it."""
+    """Switch the client to the email fallback under a page that says otherwise: red;
+    `docs` fixes it."""
     project = copy(projects["none"], tmp_path / "p")
     edit(
         project / f"src/{PACKAGE}/spec.py",
@@ -109,7 +115,8 @@ def test_check_reds_a_page_whose_identity_sentence_the_client_contradicts(projec
 
 
 def test_getting_started_is_a_flagged_placeholder_without_a_settings_page(projects):
-    """No settings page in the project: the write-key step is a CHANGE-ME sentence, and check is yellow."""
+    """No settings page in the project: the write-key step is a CHANGE-ME sentence, and
+    check is yellow."""
     page = (projects["none"] / PAGE).read_text()
     step = next(line for line in page.splitlines() if line.startswith("6. "))
     assert step.startswith("6. CHANGE-ME: say where in Acme Mail a customer pastes the write key")
@@ -122,12 +129,14 @@ SETTINGS_HTML = """<!doctype html><form method="post">
 <label for="r">Region</label><select id="r" name="region"><option>US</option></select>
 <button type="submit">{save}</button></form>
 <form method="post"><button name="test">Send test event</button></form>
-<form method="post"><button name="disconnect">Disconnect</button>{{% if x %}}{{{{ csrf }}}}{{% endif %}}</form>
+<form method="post"><button name="disconnect">Disconnect</button>
+{{% if x %}}{{{{ csrf }}}}{{% endif %}}</form>
 """
 
 
 def test_getting_started_quotes_the_settings_pages_own_labels(projects, tmp_path):
-    """With the settings page in the project the step names its real labels; a renamed label turns check red."""
+    """With the settings page in the project the step names its real labels; a renamed
+    label turns check red."""
     project = copy(projects["none"], tmp_path / "p")
     template = project / f"src/{PACKAGE}/service/templates/settings.html"
     template.parent.mkdir(parents=True)
@@ -138,8 +147,13 @@ def test_getting_started_quotes_the_settings_pages_own_labels(projects, tmp_path
     page = project / PAGE
     lines = page.read_text().splitlines(keepends=True)
     at = next(i for i, line in enumerate(lines) if line.startswith("6. "))
-    page.write_text("".join(lines[:at]) + "<!-- segment-source:begin connect -->\n" + connect
-                    + "<!-- segment-source:end connect -->\n" + "".join(lines[at + 1:]))  # fmt: skip
+    page.write_text(
+        "".join(lines[:at])
+        + "<!-- segment-source:begin connect -->\n"
+        + connect
+        + "<!-- segment-source:end connect -->\n"
+        + "".join(lines[at + 1 :])
+    )
     for label in ("Segment write key", "Save", "Send test event", "Disconnect"):
         assert f"**{label}**" in page.read_text()
     assert check(project).item("docs.getting_started").status.value == "green"
@@ -149,7 +163,8 @@ def test_getting_started_quotes_the_settings_pages_own_labels(projects, tmp_path
 
 
 def test_beta_sources_carry_segment_docs_beta_note_and_ga_ones_do_not(projects, tmp_path):
-    """lifecycle beta: `beta: true` and the beta-note include; ga: neither; a stale note is flagged."""
+    """lifecycle beta: `beta: true` and the beta-note include; ga: neither; a stale note is
+    flagged."""
     beta = (projects["none"] / PAGE).read_text()
     assert beta.startswith('---\ntitle: "Acme Mail Source"\nbeta: true\n---\n')
     assert REFERENCE["beta_note"]["include"] in beta

@@ -34,7 +34,8 @@ def test_every_playback_event_carries_the_ad_ids_the_spec_lists():
 
 
 def test_video_quality_updated_is_offered_with_the_specs_own_names():
-    """bitrate, framerate, startupTime, droppedFrames: camelCase as the Spec writes them, no error."""
+    """bitrate, framerate, startupTime, droppedFrames: camelCase as the Spec writes them, no
+    error."""
     props = _event("Video Quality Updated")["properties"]
     assert list(props) == list(SPEC["events"]["Video Quality Updated"]["properties"])
     assert {"startupTime", "droppedFrames"} <= _segment.spec_spellings()

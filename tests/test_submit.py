@@ -44,7 +44,8 @@ def written(out: Path) -> dict[str, bytes]:
 
 
 def test_the_patch_applies_with_git_am_and_holds_the_exported_page(project, tmp_path):
-    """`git am` applies segment-docs.patch on a segment-docs layout; its page is `docs --export`'s."""
+    """`git am` applies segment-docs.patch on a segment-docs layout; its page is
+    `docs --export`'s."""
     out = submit(project, out=tmp_path / "submission").out
     docs = segment_docs_fixture(tmp_path / "segment-docs")
     git(docs, "am", "--quiet", str(out / "segment-docs.patch"))
@@ -80,7 +81,8 @@ def test_an_image_outside_the_docs_folder_is_refused(project, tmp_path):
 
 
 def test_portal_lists_every_catalog_field_in_the_portals_order(project, tmp_path):
-    """portal.md has one row per Developer Portal field, in Segment's order, valued from the catalog."""
+    """portal.md has one row per Developer Portal field, in Segment's order, valued from the
+    catalog."""
     text = (submit(project, out=tmp_path / "s").out / "portal.md").read_text()
     rows = [line.split(" | ") for line in text.splitlines() if re.match(r"\| \d+ \|", line)]
     assert [row[1] for row in rows] == REFERENCE["portal_fields"]["labels"]
@@ -129,7 +131,8 @@ def test_the_evidence_lists_every_sample_event_passing(project, tmp_path):
 
 
 def test_an_event_that_fails_the_debugger_is_named_in_the_report(project, tmp_path):
-    """A sample that sends a look-alike of a Spec name gets a fail verdict and the report says which."""
+    """A sample that sends a look-alike of a Spec name gets a fail verdict and the report says
+    which."""
     sample = next(project.glob("src/*/events.py"))
     edit(sample, '"Email Opened"', '"EMAIL OPENED"', count=10)
     out = submit(project, out=tmp_path / "s", force=True).out
@@ -167,7 +170,8 @@ def test_a_red_check_refuses_and_writes_nothing(project, tmp_path, capsys):
 
 
 def test_no_secret_lands_in_the_folder(project, tmp_path, monkeypatch):
-    """A write key in the environment and in .env appears in no file written, nor the debugger's key."""
+    """A write key in the environment and in .env appears in no file written, nor the
+    debugger's key."""
     monkeypatch.setenv("SEGMENT_WRITE_KEY", KEY)
     (project / ".env").write_text(
         f"SEGMENT_WRITE_KEY={KEY}\nSEGMENT_QUEUE_SECRET=s3cr3t-queue-value\n"
@@ -208,7 +212,8 @@ def test_submission_is_git_ignored_in_a_generated_project(project):
 
 
 def test_segment_docs_clone_gets_a_branch_and_the_pr_command(project, tmp_path, capsys):
-    """--segment-docs commits the page on a new branch and prints `gh pr create`; nothing is pushed."""
+    """--segment-docs commits the page on a new branch and prints `gh pr create`; nothing is
+    pushed."""
     docs = segment_docs_fixture(tmp_path / "fork")
     assert (
         main(["submit", str(project), "--out", str(tmp_path / "s"), "--segment-docs", str(docs)])

@@ -78,14 +78,18 @@ def _identity(project: Project, page: str) -> Item:
     if found is None:
         return yellow(
             "docs.identity",
-            "the page has no `segment-source:begin/end identity` markers, so its identity sentence is not checked",
-            f"put the markers back around the sentence saying what happens without a userId (the client: {fallback})",
+            "the page has no `segment-source:begin/end identity` markers, "
+            "so its identity sentence is not checked",
+            "put the markers back around the sentence saying what happens without a userId "
+            f"(the client: {fallback})",
         )
     if found != expected:
         return red(
             "docs.identity",
-            f"the page's identity sentence is not the one for the client's anonymous_fallback `{fallback}`",
-            "run `segment-source docs` to rewrite it, or change the client's ANONYMOUS_FALLBACK (copier answer anonymous_fallback)",
+            "the page's identity sentence is not the one for the client's "
+            f"anonymous_fallback `{fallback}`",
+            "run `segment-source docs` to rewrite it, or change the client's ANONYMOUS_FALLBACK "
+            "(copier answer anonymous_fallback)",
         )
     said = (
         "email as anonymousId without a userId"

@@ -66,7 +66,8 @@ def _refuse_red(report: Report) -> None:
         listed = "; ".join(f"{item.id}: {item.message}" for item in red)
         raise GeneratorError(
             f"`segment-source check` is red, so nothing was written: {listed}",
-            "fix the red items (run `segment-source check`), or pass --force to write the folder anyway",
+            "fix the red items (run `segment-source check`), "
+            "or pass --force to write the folder anyway",
         )
 
 
@@ -137,8 +138,10 @@ def submit(
         leaked = [name for name, data in files.items() if secret.encode() in data]
         if leaked:
             raise GeneratorError(
-                f"a secret from the environment or .env appears in {', '.join(leaked)}; nothing was written",
-                "remove the secret from catalog/metadata.yml, the docs page or the sample, then run again",
+                f"a secret from the environment or .env appears in {', '.join(leaked)}; "
+                "nothing was written",
+                "remove the secret from catalog/metadata.yml, the docs page or the sample, "
+                "then run again",
             )
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))

@@ -44,7 +44,8 @@ ENTRIES = (
         "4. Partner Build",
         "Create a Segment App for your company name",
         (PARTNER,),
-        "for a source: Developer Portal > Build integration > Build a source, with the name and slug of portal.md",
+        "for a source: Developer Portal > Build integration > Build a source, "
+        "with the name and slug of portal.md",
     ),
     Entry(
         "4. Partner Build",
@@ -75,7 +76,8 @@ ENTRIES = (
         "5. Partner Test",
         "Test your Component with the Segment SDK",
         (EVIDENCE,),
-        "the sample scenario through the generated client; repeat it with the test workspace's write key",
+        "the sample scenario through the generated client; "
+        "repeat it with the test workspace's write key",
     ),
     Entry("5. Partner Test", "Login to your service and verify data", (PARTNER,)),
     Entry(

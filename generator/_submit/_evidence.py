@@ -113,7 +113,10 @@ def files(evidence: Evidence, title: str) -> dict[str, str]:
 
 def _verdict(evidence: Evidence) -> str:
     if evidence.ok:
-        return f"Every one of the {len(evidence.events)} sample events passed the Source Debugger's checks."
+        return (
+            f"Every one of the {len(evidence.events)} sample events "
+            "passed the Source Debugger's checks."
+        )
     if not evidence.events:
         return f"No event arrived (the sample command exited {evidence.exit_code})."
     bad = [e for e in evidence.events if e["status"] != "pass"]
@@ -135,9 +138,10 @@ def _markdown(evidence: Evidence, title: str, rows: list[tuple[Any, ...]]) -> st
         _verdict(evidence),
         "",
         (
-            "The sample scenario (`python -m <package> --endpoint ...`) was sent to `segment-source "
-            "debugger`, which checks each call the way Segment's Source Debugger shows it: identity, "
-            "required fields, `context.integration`, Spec names and properties, timestamps, batch limits."
+            "The sample scenario (`python -m <package> --endpoint ...`) was sent to "
+            "`segment-source debugger`, which checks each call the way Segment's Source "
+            "Debugger shows it: identity, required fields, `context.integration`, Spec names "
+            "and properties, timestamps, batch limits."
         ),
         "",
         "| # | Call | Event | Verdict | Reasons | JSON |",
@@ -145,7 +149,8 @@ def _markdown(evidence: Evidence, title: str, rows: list[tuple[Any, ...]]) -> st
     ]
     for number, kind, name, status, reasons, file in rows:
         lines.append(
-            f"| {number} | {_md(kind)} | {_md(name)} | **{status}** | {_md(reasons) or '-'} | [{file}](events/{file}) |"
+            f"| {number} | {_md(kind)} | {_md(name)} | **{status}** "
+            f"| {_md(reasons) or '-'} | [{file}](events/{file}) |"
         )
     if evidence.exit_code:
         lines += [
@@ -176,8 +181,9 @@ def _html(evidence: Evidence, title: str, rows: list[tuple[Any, ...]]) -> str:
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
 <title>Source Debugger evidence: {e(title)}</title>
-<style>body{{font:15px/1.4 system-ui,sans-serif;max-width:60em;margin:2em auto}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:left}}.pass{{color:#080}}.warn{{color:#a60}}.fail{{color:#c00}}</style>
+<style>body{{font:15px/1.4 system-ui,sans-serif;max-width:60em;margin:2em auto}}
+table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:left}}
+.pass{{color:#080}}.warn{{color:#a60}}.fail{{color:#c00}}</style>
 </head><body>
 <h1>Source Debugger evidence: {e(title)}</h1>
 <p>{e(_verdict(evidence))}</p>

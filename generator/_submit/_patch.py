@@ -105,7 +105,8 @@ def _commit(repo: Path, done: Change) -> None:
     _git.git(repo, "add", "--", *done.files, hint=hint)
     _git.git(repo, "-c", "user.name=segment-source", "-c", "user.email=segment-source@localhost",
              "-c", "commit.gpgsign=false", "commit", "--quiet", "--no-verify",
-             "-m", f"{done.subject}\n\n{done.body}", "--", *done.files, hint=hint, env=env)  # fmt: skip
+             "-m", f"{done.subject}\n\n{done.body}", "--", *done.files,
+             hint=hint, env=env)  # fmt: skip
 
 
 def format_patch(done: Change) -> bytes:

@@ -55,7 +55,10 @@ NOT_IN_PROJECT = (
         "project keeps none)."
     ),
     "The test workspace: the Portal's Settings > Add to workspace, and that workspace's ID.",
-    "The test account's password: give it in the Portal; `catalog/metadata.yml` only says how QA gets it.",
+    (
+        "The test account's password: give it in the Portal; "
+        "`catalog/metadata.yml` only says how QA gets it."
+    ),
 )
 
 
@@ -92,8 +95,9 @@ def render(project: Project, report: Report) -> str:
         f"# Developer Portal: catalog info of {_cell(project.meta('name', 'integration_name'))}",
         "",
         (
-            "Copy each value into the Developer Portal, in this order: the first two on the source "
-            "setup screen (**Build integration > Build a source**), the rest on the **Catalog info** tab. "
+            "Copy each value into the Developer Portal, in this order: the first two on the "
+            "source setup screen (**Build integration > Build a source**), the rest on the "
+            "**Catalog info** tab. "
             "Values come from `catalog/metadata.yml`; the check column is `segment-source check`'s."
         ),
         "",
@@ -119,7 +123,8 @@ def render(project: Project, report: Report) -> str:
         except KeyError:
             status = "not checked"
         lines.append(
-            f"| {number} | {field.label} | {shown} | {_cell(length) if field.kind == 'svg' else length} | {status} |"
+            f"| {number} | {field.label} | {shown} "
+            f"| {_cell(length) if field.kind == 'svg' else length} | {status} |"
         )
     docs = project.metadata.get("docs")
     docs = docs if isinstance(docs, Mapping) else {}
@@ -130,9 +135,15 @@ def render(project: Project, report: Report) -> str:
         "## Also asked for before review",
         "",
         f"- Your docs about the integration: {_cell(docs.get('partner_docs_url'))}",
-        f"- Segment's docs page: {_cell(docs.get('segment_docs_url'))} (the pull request in `segment-docs.patch`)",
+        (
+            f"- Segment's docs page: {_cell(docs.get('segment_docs_url'))} "
+            "(the pull request in `segment-docs.patch`)"
+        ),
         f"- Segment's public catalog page: {_cell(docs.get('catalog_url'))}",
-        f"- Test account username: {_cell(account.get('username'))}; notes: {_cell(account.get('notes'))}",
+        (
+            f"- Test account username: {_cell(account.get('username'))}; "
+            f"notes: {_cell(account.get('notes'))}"
+        ),
         "",
         "## Not in the project: fill these in the Portal yourself",
         "",
