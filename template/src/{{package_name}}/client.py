@@ -73,8 +73,8 @@ from ._engine.settlement import CALLBACKS, DeadLetter, Settlement
 from ._engine.spool import Spool
 from ._engine.transport import Transport
 from ._engine.workers import WorkerPool
-from .customer import AnonymousFallback, Customer, checked_fallback
-from .errors import ClientClosed, DeliveryTimeout, EventRejected, SourceError, Where
+from .customer import Customer, checked_fallback
+from .errors import ClientClosed, DeliveryTimeout, EventRejected, Where
 from .naming import naming_advice, naming_problems
 from .regions import checked_override, endpoint_for
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Literal, get_args
 
 from . import spec
 from ._engine.batcher import utc_now
@@ -39,7 +39,6 @@ def _iso(value: datetime | str | None) -> str:
     if value.tzinfo is None:
         raise ValueError("timestamp must be timezone-aware (e.g. datetime.now(timezone.utc))")
     return value.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
 
 
 # Who an event is about. Segment's partner guide asks a source to send a userId with every
