@@ -5,6 +5,7 @@ from ._check import Item, Report, Status, check
 from ._docs import DocsResult, render_docs
 from ._generate import Result, generate
 from ._source import TEMPLATE_URL
+from ._submit import SubmitResult, submit
 from ._update import UpdateCheck, UpdateResult, check_update, update
 from .errors import AnswerError, DestinationError, GeneratorError, MissingAnswersError, UpdateError
 
@@ -19,6 +20,7 @@ __all__ = [
     "Report",
     "Result",
     "Status",
+    "SubmitResult",
     "UpdateCheck",
     "UpdateError",
     "UpdateResult",
@@ -27,5 +29,6 @@ __all__ = [
     "check_update",
     "generate",
     "render_docs",
+    "submit",
     "update",
 ]

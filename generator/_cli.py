@@ -122,6 +122,54 @@ def _cmd_docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_submit(args: argparse.Namespace) -> int:
+    from ._submit import submit
+
+    result = submit(args.project, out=args.out, segment_docs=args.segment_docs, force=args.force)
+    print(f"wrote {result.out}:")
+    print("\n".join(f"  {name}" for name in result.files))
+    if not result.evidence_ok:
+        print("  note: some sample events did not pass: see evidence/report.md")
+    if result.branch is not None:
+        print(
+            f"committed the page on branch {result.branch.name} in {result.branch.repo}; "
+            "to open the pull request:"
+        )
+        print(f"  {result.branch.pr_command}")
+    return 0
+
+
+def _add_submit(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    submit = commands.add_parser(
+        "submit",
+        help="write everything Segment's review asks for into one folder",
+        description=(
+            "Write submission/: portal.md (the Developer Portal's catalog fields), "
+            "segment-docs.patch (the page for segment-docs, for `git am`), evidence/ "
+            "(the sample scenario checked by an embedded Source Debugger) and checklist.md "
+            "(the Public Beta Checklist). Refuses while `segment-source check` is red."
+        ),
+    )
+    submit.add_argument(
+        "project", nargs="?", default=".", help="the project directory (default: .)"
+    )
+    submit.add_argument(
+        "--out", metavar="DIR", help="the folder to write (default: PROJECT/submission)"
+    )
+    submit.add_argument(
+        "--segment-docs",
+        metavar="PATH",
+        help=(
+            "a local clone of your segment-docs fork: commit the page on a new branch there "
+            "(nothing is pushed)"
+        ),
+    )
+    submit.add_argument(
+        "--force", action="store_true", help="write the folder even while check is red"
+    )
+    submit.set_defaults(run=_cmd_submit)
+
+
 def _add_check_and_docs(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     check = commands.add_parser(
         "check",
@@ -255,6 +303,7 @@ def _parser() -> argparse.ArgumentParser:
     new.add_argument("--no-git", action="store_true", help="skip git init and the first commit")
     new.set_defaults(run=_cmd_new)
     _add_check_and_docs(commands)
+    _add_submit(commands)
 
     update = commands.add_parser(
         "update",

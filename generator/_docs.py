@@ -32,7 +32,7 @@ _REGION_RE = re.compile(
 )
 
 
-def render_page(project: Project, facts: Mapping[str, str] | None = None) -> str:
+def render_page(project: Project, facts: Mapping[str, object] | None = None) -> str:
     """Render the page from the project's catalog with plain Jinja (no copier needed).
 
     Args:

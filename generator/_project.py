@@ -8,6 +8,7 @@ is the file partners edit).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -20,6 +21,7 @@ from . import _metadata, _paths, _segment
 from ._answers import ANSWERS_FILE, read_answers_file
 from .errors import GeneratorError
 
+_FALLBACK_RE = re.compile(r"^ANONYMOUS_FALLBACK\s*=\s*[\"'](\w+)[\"']", re.MULTILINE)
 DOCS_PAGE = "docs/segment-source.md"
 _NOT_A_PROJECT_HINT = (
     "run it inside a project made by `segment-source new`, or pass that project's path "
@@ -148,5 +150,34 @@ class Project:
             "website": str(self.meta("website", "website") or ""),
             "regions": self.regions,
             "event_families": self.event_families,
+            "anonymous_fallback": self.anonymous_fallback or "none",
+            "lifecycle": str(self.meta("lifecycle", "lifecycle") or "beta"),
+            "settings_page": self.settings_template is not None,
             "segment": _segment.data(),
         }
+
+    @cached_property
+    def anonymous_fallback(self) -> str | None:
+        """The client's default for a call without a userId (``spec.ANONYMOUS_FALLBACK``).
+
+        The code decides what the page says, so it is read from ``spec.py``; the copier
+        answer only stands in for a project without a package.
+        """
+        spec = self.package_dir / "spec.py" if self.package_dir else None
+        if spec is None or not _paths.is_regular(spec):
+            answer = self.answers.get("anonymous_fallback")
+            return str(answer) if answer else None
+        found = _FALLBACK_RE.search(_paths.read_text(spec, "spec.py"))
+        return found[1] if found else None
+
+    @cached_property
+    def settings_template(self) -> Path | None:
+        """The [service] settings page's template (``src/<package>/**/settings*.html``), if any."""
+        if self.package_dir is None:
+            return None
+        found = sorted(
+            p
+            for p in self.package_dir.rglob("settings*.html")
+            if _paths.is_regular(p) and _paths.within(self.root, p)
+        )
+        return found[0] if found else None

@@ -7,6 +7,7 @@ the user types, and shows the rule's message (field, value, fix) until it passes
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 from typing import Any
 
 import questionary
@@ -110,6 +111,19 @@ def _ask_families(default: Any) -> list[str]:
     return answer
 
 
+def _ask_choice(key: str, default: Any) -> str:
+    choices = [
+        questionary.Choice(title=label, value=value)
+        for value, label in _segment.data()[_CHOICES[key]].items()
+    ]
+    answer: str = questionary.select(_help(key), choices=choices, default=default).unsafe_ask()
+    return answer
+
+
+# Questions answered by picking one of segment.yml's keyed choices.
+_CHOICES = {"anonymous_fallback": "anonymous_fallbacks", "lifecycle": "lifecycles"}
+
+
 def ask(given: Mapping[str, Any], *, only_without_default: bool = False) -> dict[str, Any]:
     """Ask, in the template's order, every question ``given`` does not answer.
 
@@ -125,6 +139,7 @@ def ask(given: Mapping[str, Any], *, only_without_default: bool = False) -> dict
         "regions": _ask_regions,
         "categories": _ask_categories,
         "event_families": _ask_families,
+        **{key: partial(_ask_choice, key) for key in _CHOICES},
     }
     for key in _answers.questions():
         if key in answers:

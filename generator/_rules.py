@@ -285,6 +285,25 @@ def event_families(value: Any) -> list[str]:
     return [key for key in known if key in chosen]  # the data file's order, no repeats
 
 
+def _choice(field: str, value: Any, known: Mapping[str, str]) -> str:
+    if value not in known:
+        raise AnswerError(
+            field,
+            value,
+            "is not a known choice",
+            "choose one of: " + ", ".join(f"`{k}`" for k in known),
+        )
+    return str(value)
+
+
+def anonymous_fallback(value: Any) -> str:
+    return _choice("anonymous_fallback", value, _segment.data()["anonymous_fallbacks"])
+
+
+def lifecycle(value: Any) -> str:
+    return _choice("lifecycle", value, _segment.data()["lifecycles"])
+
+
 # Answer key -> its rule, in the order the questions are asked.
 RULES: Mapping[str, Callable[[Any], Any]] = {
     "integration_name": integration_name,
@@ -296,4 +315,6 @@ RULES: Mapping[str, Callable[[Any], Any]] = {
     "support_email": support_email,
     "maintainer": maintainer,
     "event_families": event_families,
+    "anonymous_fallback": anonymous_fallback,
+    "lifecycle": lifecycle,
 }

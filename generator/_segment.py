@@ -99,6 +99,11 @@ def naming() -> ModuleType:
     return module
 
 
+def spec_spellings() -> frozenset[str]:
+    """Property names the Spec itself writes in camelCase (``startupTime``): not errors."""
+    return frozenset(data().get("spec_spellings") or ())
+
+
 def spec_lookalike(event: str) -> str | None:
     """The Spec event ``event`` imitates ("Email Clicked" -> "Email Link Clicked"), or None.
 
@@ -115,7 +120,9 @@ def naming_problems(event: str | None, properties: list[str] | tuple[str, ...] =
     The sentences come first for a look-alike (a failure), then the rules, then a hint
     for a name that may mean a Spec event (only ever a warning).
     """
-    problems: list[str] = naming().naming_problems(event, properties, spec_names(), lookalikes())
+    problems: list[str] = naming().naming_problems(
+        event, properties, spec_names(), lookalikes(), spec_spellings()
+    )
     if event is not None and spec_lookalike(event) is None:
         problems += naming().naming_advice(event, similar_names())
     return problems

@@ -37,6 +37,8 @@ def test_questions_follow_the_interface_order():
         "support_email",
         "maintainer",
         "event_families",
+        "anonymous_fallback",
+        "lifecycle",
     ]
     assert required_keys() == [
         "integration_name",

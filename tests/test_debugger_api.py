@@ -227,13 +227,13 @@ def test_get_on_an_api_path_is_405_and_unknown_paths_404(debugger):
 def test_events_endpoint_filters_and_counts(debugger):
     """/api/events filters by type, status, event name and masked key; counts cover all."""
     post(debugger.url, "/v1/track", good_event())
-    post(debugger.url, "/v1/track", good_event(event="Email Clicked"), key="wk_second_key_12")
+    post(debugger.url, "/v1/track", good_event(event="Email Link Click"), key="wk_second_key_12")
     post(debugger.url, "/v1/identify", {"userId": "u-1", "context": CONTEXT})
     assert [e["name"] for e in events(debugger.url, type="track")["events"]] == [
-        "Email Clicked", "Email Opened"]  # fmt: skip
+        "Email Link Click", "Email Opened"]  # fmt: skip
     assert [e["type"] for e in events(debugger.url, status="pass")["events"]] == [
         "identify", "track"]  # fmt: skip
-    assert len(events(debugger.url, event="clicked")["events"]) == 1
+    assert len(events(debugger.url, event="link click")["events"]) == 1
     assert len(events(debugger.url, write_key=mask("wk_second_key_12"))["events"]) == 1
     counts = events(debugger.url, status="fail")["counts"]
     assert counts["total"] == 3

@@ -101,7 +101,7 @@ def test_events_sent_after_load_appear_live_newest_first(debugger, page):
 
 def test_a_failing_event_shows_its_badge_and_reasons(debugger, page):
     """A fail shows the fail badge and every reason, e.g. the Spec name to use."""
-    bad = good_event(event="Email Clicked", userId=None, properties={"campaignName": "x"})
+    bad = good_event(event="Email Link Click", userId=None, properties={"campaignName": "x"})
     post(debugger.url, "/v1/track", bad)
     row = rows(page).first
     expect(row.locator(".badge")).to_have_text("fail")
@@ -129,14 +129,14 @@ def test_clicking_a_row_shows_the_pretty_json(debugger, page):
 def test_filters_by_type_status_event_and_write_key(debugger, page):
     """Each filter narrows the list; clearing it shows everything again."""
     post(debugger.url, "/v1/track", good_event(event="Email Opened"))
-    post(debugger.url, "/v1/track", good_event(event="Email Clicked"), key=OTHER_KEY)
+    post(debugger.url, "/v1/track", good_event(event="Email Link Click"), key=OTHER_KEY)
     post(debugger.url, "/v1/page", {**good_event(event=None), "name": "Pricing"})
     post(debugger.url, "/v1/group", {"userId": "u-1", "groupId": "g-1"})  # no integration
     expect(rows(page)).to_have_count(4)
     names = rows(page).locator("td.name")
 
     page.select_option("#filter-type", "track")
-    expect(names).to_have_text(["Email Clicked", "Email Opened"])
+    expect(names).to_have_text(["Email Link Click", "Email Opened"])
     page.select_option("#filter-type", "")
 
     page.select_option("#filter-status", "fail")
@@ -146,13 +146,13 @@ def test_filters_by_type_status_event_and_write_key(debugger, page):
     page.select_option("#filter-status", "")
 
     page.fill("#filter-event", "email")
-    expect(names).to_have_text(["Email Clicked", "Email Opened"])
+    expect(names).to_have_text(["Email Link Click", "Email Opened"])
     page.fill("#filter-event", "PRIC")
     expect(names).to_have_text(["Pricing"])
     page.fill("#filter-event", "")
 
     page.select_option("#filter-key", mask(OTHER_KEY))
-    expect(names).to_have_text(["Email Clicked"])
+    expect(names).to_have_text(["Email Link Click"])
     expect(page.locator("#matching")).to_have_text("1 of 4 shown")
     page.select_option("#filter-key", "")
     expect(rows(page)).to_have_count(4)

@@ -27,7 +27,7 @@ def check(debugger, path: str, payload: dict) -> dict:
 # (id, path, payload, expected status, a text every listed reason of that level contains)
 CASES = [
     ("passing", "/v1/track", good_event(), "pass", None),
-    ("lookalike-email-clicked", "/v1/track", good_event(event="Email Clicked"), "fail",
+    ("lookalike-email-clicked", "/v1/track", good_event(event="Email Link Click"), "fail",
      "'Email Link Clicked'"),
     ("lookalike-other-spelling", "/v1/track", good_event(event="email_opened"), "fail",
      "'Email Opened'"),
@@ -98,10 +98,10 @@ def test_rule(debugger, path, payload, status, text):
 
 def test_lookalike_uses_the_shared_naming_rules(debugger):
     """The debugger's naming reasons are exactly the shared naming_problems sentences."""
-    payload = good_event(event="Email Clicked", properties={"campaignName": "x"})
+    payload = good_event(event="Email Link Click", properties={"campaignName": "x"})
     record = check(debugger, "/v1/track", payload)
     assert sorted(messages(record)) == sorted(
-        _segment.naming_problems("Email Clicked", ["campaignName"])
+        _segment.naming_problems("Email Link Click", ["campaignName"])
     )
 
 

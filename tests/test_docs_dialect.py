@@ -235,7 +235,8 @@ def test_exported_page_is_the_project_page_in_segment_docs_dialect(rendered, tmp
         for pattern, what in MKDOCS_ONLY:
             assert not pattern.search(line), f"line {number}: {what}: {line!r}"
     front, body = _page_parts(exported)
-    assert list(front) == ["title"] and str(front["title"]).endswith(" Source")
+    assert list(front) in (["title"], ["title", "beta"]) and str(front["title"]).endswith(" Source")
+    assert front.get("beta", True) is True  # segment-docs' beta flag, while the source is in beta
     assert [line[3:] for line in body.splitlines() if line.startswith("## ")] == SECTIONS
     assert "context.integration" not in body  # no real page lists it
     assert not [word for word in BRITISH if word in body.lower()]
@@ -275,7 +276,9 @@ def test_answers_with_liquid_or_markup_stay_text_on_segments_site(rendered):
     front, body = _page_parts(
         (rendered("tricky").path / "docs" / "segment-source.md").read_text(encoding="utf-8")
     )
-    assert "{{" not in body and "{%" not in body  # tricky declares EU: no region include either
+    # tricky declares EU: no region include either; the beta note is the page's own include.
+    answers_part = body.replace("{% include content/beta-note.md %}", "")
+    assert "{{" not in answers_part and "{%" not in answers_part
     assert "&#123;&#123; 7\\*7 &#125;&#125;" in body  # the name's "{{ 7*7 }}", shown as typed
     # The partners' utm string goes into the query, before the website's #fragment.
     assert (
@@ -283,7 +286,7 @@ def test_answers_with_liquid_or_markup_stay_text_on_segments_site(rendered):
         in body
     )
     # Jekyll reads no Liquid in front matter: the title keeps the name as typed.
-    assert front == {"title": 'Ацме: #1 "Mail" {{ 7*7 }} o\'neil Source'}
+    assert front == {"title": 'Ацме: #1 "Mail" {{ 7*7 }} o\'neil Source', "beta": True}
 
 
 # -- the preview: mkdocs and Zensical ----------------------------------------------------------

@@ -73,7 +73,12 @@ def test_docs_after_a_catalog_edit_makes_check_green_again(project, fact):
     assert check(project).item(item_id).status is Status.RED  # the edit is seen
     assert main(["docs", str(project)]) == 0
     after = statuses(project)
-    docs_items = {k: v for k, v in after.items() if k.startswith("docs.") or k == item_id}
+    # docs.getting_started stays yellow: its write-key step is a placeholder only the partner fills.
+    docs_items = {
+        k: v
+        for k, v in after.items()
+        if (k.startswith("docs.") or k == item_id) and k != "docs.getting_started"
+    }
     assert set(docs_items.values()) == {Status.GREEN}, docs_items
     if fact in ("maintainer", "support_email"):  # nothing else depends on these
         assert after == fresh

@@ -11,6 +11,7 @@ EXPECTED = [
     "Report",
     "Result",
     "Status",
+    "SubmitResult",
     "UpdateCheck",
     "UpdateError",
     "UpdateResult",
@@ -19,6 +20,7 @@ EXPECTED = [
     "check_update",
     "generate",
     "render_docs",
+    "submit",
     "update",
 ]
 

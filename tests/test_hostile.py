@@ -99,8 +99,12 @@ def test_hostile_name_renders_a_package_that_imports_with_the_name_intact(tmp_pa
     assert pyproject["project"]["description"] == f"Send {name} events to Segment's HTTP API."
     site_line = (project / "mkdocs.yml").read_text(encoding="utf-8").splitlines()[0]
     shown = (
-        name.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    )  # themes print it into HTML
+        name.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("'", "&#39;")
+    )  # themes print it into HTML, attributes included
     assert YAML(typ="safe").load(site_line) == {"site_name": f"{shown} source for Segment"}
 
     # The literal is written as ruff format would write it (the project's own config), so

@@ -92,6 +92,10 @@ def test_prompts_ask_validate_live_and_generate(tmp_path):
         child.send(ENTER)  # defaults to the name
         child.expect("event families")
         child.send(DOWN + SPACE + ENTER)  # Email (checked by default) plus Live Chat
+        child.expect("When an event has no userId")
+        child.send(DOWN + ENTER)  # the email address as the anonymousId
+        child.expect("Release stage")
+        child.send(ENTER)  # beta, the default
         child.expect("Next steps", timeout=60)
         child.expect(pexpect.EOF)
     finally:
@@ -104,6 +108,7 @@ def test_prompts_ask_validate_live_and_generate(tmp_path):
     assert answers["categories"] == ["Advertising"]
     assert answers["maintainer"] == "Acme Mail"
     assert answers["event_families"] == ["email", "live_chat"]
+    assert answers["anonymous_fallback"] == "email" and answers["lifecycle"] == "beta"
 
 
 def test_family_default_follows_the_primary_category(tmp_path):
@@ -140,6 +145,9 @@ def test_family_default_follows_the_primary_category(tmp_path):
         child.send(ENTER)
         child.expect("event families")
         child.send(ENTER)  # accept the default
+        for prompt in ("When an event has no userId", "Release stage"):
+            child.expect(prompt)
+            child.send(ENTER)  # the defaults
         child.expect("Next steps", timeout=60)
         child.expect(pexpect.EOF)
     finally:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 from .._project import Project
-from . import _catalog, _client, _logos, _page, _readiness, _secrets, _spec
+from . import _catalog, _client, _logos, _page, _promises, _readiness, _secrets, _spec
 from ._report import Item, Report, Status
 
 __all__ = ["Item", "Report", "Status", "check"]
@@ -26,6 +26,6 @@ def check(project: str | os.PathLike[str] | None = None) -> Report:
     """
     proj = Project.load(project)
     report = Report(proj.root)
-    for concern in (_catalog, _logos, _page, _spec, _client, _secrets, _readiness):
+    for concern in (_catalog, _logos, _page, _promises, _spec, _client, _secrets, _readiness):
         report.items.extend(concern.check(proj))
     return report

@@ -43,10 +43,15 @@ def _names(project: Project, definitions: list[_code.EventDefinition]) -> Item:
             for problem in _segment.naming_problems(None, definition.properties)
         ]
     count = len({d.name for d in definitions})
+    # camelCase the Spec itself writes (startupTime): named, so nobody "fixes" it.
+    spelled = sorted({p for d in definitions for p in d.properties} & _segment.spec_spellings())
+    note = f"{', '.join(spelled)}: the Spec's own camelCase spelling, kept" if spelled else ""
     return worst(
         "spec.names",
         problems,
-        f"{count} event names are the Spec's own or Proper Case; properties are snake_case",
+        f"{count} event names are the Spec's own or Proper Case; properties are snake_case"
+        + (f" ({note})" if note else ""),
+        [note] if note else [],
     )
 
 

@@ -8,7 +8,7 @@ fail    Segment drops the call, or Segment's partner review rejects it: no ``use
         ``userId`` (alias); an unknown ``type``; no ``context.integration`` or one whose
         name is not the expected slug; a ``messageId`` over the limit; a timestamp that
         is not ISO-8601; a batch over the event limit; an event over the size limit;
-        no write key; a look-alike of a Spec event name ("Email Clicked").
+        no write key; a look-alike of a Spec event name ("Email Link Click").
 warn    Allowed, but against the partner guide: an event name not in Proper Case, a
         property not in snake_case, a name that may mean a Spec event,
         ``context.integration`` without ``version``, a timestamp without a UTC offset,

@@ -165,6 +165,15 @@ def spec_video(text: str) -> dict[str, Any]:
                 if only and len(names) == 2:  # plural for that event, singular for the rest
                     pick = 1 if only.group(1).lower() == name.lower() else 0
                     props[names[pick]] = kinds[pick]
+                elif only and len(kinds) == 1 and ", " in kinds[0]:
+                    # One name, two types (`ad_asset_id`: "String, Array[string]"): "For
+                    # <event> events only, send an Array ... For all other playback events,
+                    # send a string": every event has it, the others as the first type.
+                    props[names[0]] = (
+                        kinds[0]
+                        if only.group(1).lower() == name.lower()
+                        else kinds[0].split(", ")[0]
+                    )
                 elif only and only.group(1).lower() != name.lower():
                     continue
                 else:

@@ -73,7 +73,7 @@ from ._engine.settlement import CALLBACKS, DeadLetter, Settlement
 from ._engine.spool import Spool
 from ._engine.transport import Transport
 from ._engine.workers import WorkerPool
-from .customer import Customer
+from .customer import Customer, checked_fallback
 from .errors import ClientClosed, DeliveryTimeout, EventRejected, Where
 from .naming import naming_advice, naming_problems
 from .regions import checked_override, endpoint_for
@@ -122,6 +122,7 @@ class Client:
         spool_path: str | os.PathLike[str] | None = None,
         exit_timeout: float = 10.0,
         redis_url: str | None = None,
+        anonymous_fallback: str = spec.ANONYMOUS_FALLBACK,
     ) -> None:
         """Create the client; its workers start with the first event.
 
@@ -154,6 +155,9 @@ class Client:
                 them (the ``[redis]`` extra; ``python -m <package> worker`` sends them);
                 ``max_queued_events`` then bounds the whole queue and ``on_full`` also
                 covers an unavailable server. Needs ``SEGMENT_QUEUE_SECRET``.
+            anonymous_fallback: A call without ``user_id``: ``"none"`` refuses it (Segment's
+                guide); ``"email"`` sends the email address (``context.traits.email``) as
+                the ``anonymousId``. Default: the project's answer (:func:`.customer.resolve_identity`).
 
         Raises:
             ValueError: For a bad option or endpoint.
@@ -188,6 +192,7 @@ class Client:
         self.retry = retry or RetryPolicy()
         self.on_dead_letter = on_dead_letter
         self.exit_timeout = exit_timeout
+        self.anonymous_fallback = checked_fallback(anonymous_fallback)  # customer.py: who a call is about
         self._naming_seen: dict[tuple[str, tuple[str, ...]], list[str]] = {}
         self._closed = False
         self._close_lock = threading.Lock()
@@ -225,7 +230,13 @@ class Client:
         if not isinstance(write_key, str) or not write_key.strip():
             raise ValueError("write_key must be a non-empty string (the customer's Segment write key)")
         self._base_url(region)  # refuse an unknown region now, not at send time
-        return Customer(write_key, region, accept=self._accept, check_naming=self._check_naming)
+        return Customer(
+            write_key,
+            region,
+            accept=self._accept,
+            check_naming=self._check_naming,
+            anonymous_fallback=self.anonymous_fallback,
+        )
 
     def flush(self, timeout: float | None = None) -> None:
         """Send every event accepted before this call and wait until each is settled.
@@ -342,7 +353,7 @@ class Client:
         key = (name, tuple(props))
         problems = self._naming_seen.get(key)
         if problems is None:
-            problems = naming_problems(name, props, spec.ALL_SPEC_EVENT_NAMES, spec.LOOKALIKES)
+            problems = naming_problems(name, props, spec.ALL_SPEC_EVENT_NAMES, spec.LOOKALIKES, spec.SPEC_SPELLINGS)
             if len(self._naming_seen) >= _NAMING_CACHE_SIZE:
                 self._naming_seen.clear()
             self._naming_seen[key] = problems

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Literal, get_args
 
 from . import spec
 from ._engine.batcher import utc_now
@@ -25,7 +25,7 @@ Accept = Callable[[str, str, bytes], None]
 # check_naming(event name, properties): warn about, or refuse, a name breaking the rules.
 CheckNaming = Callable[[str, Mapping[str, Any]], None]
 
-__all__ = ["Customer", "build_message"]
+__all__ = ["AnonymousFallback", "Customer", "build_message", "checked_fallback"]
 
 # Segment's partner requirement: every call says which integration sent it.
 _INTEGRATION = {"name": spec.INTEGRATION_SLUG, "version": __version__}
@@ -41,6 +41,59 @@ def _iso(value: datetime | str | None) -> str:
     return value.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+# Who an event is about. Segment's partner guide asks a source to send a userId with every
+# call, so a call without one is refused by default; anonymous_fallback="email" (a Client
+# option, default spec.ANONYMOUS_FALLBACK: the project's answer) sends the person's email
+# address as the anonymousId instead, as approved sources such as Customer.io do. The docs
+# page's identity sentence says which of the two this source does.
+AnonymousFallback = Literal["none", "email"]
+FALLBACKS: tuple[str, ...] = get_args(AnonymousFallback)
+
+
+def checked_fallback(value: str) -> AnonymousFallback:
+    """Return ``value`` as a fallback mode, or raise ValueError naming the choices."""
+    if value not in FALLBACKS:
+        raise ValueError(f"anonymous_fallback must be one of {FALLBACKS}, not {value!r}")
+    return value  # type: ignore[return-value]
+
+
+def _email(body: Mapping[str, Any], context: Mapping[str, Any]) -> str | None:
+    for holder in (context.get("traits"), body.get("traits")):
+        if isinstance(holder, Mapping) and isinstance(holder.get("email"), str) and holder["email"].strip():
+            return str(holder["email"]).strip()
+    return None
+
+
+def resolve_identity(
+    kind: str,
+    body: Mapping[str, Any],
+    context: Mapping[str, Any],
+    *,
+    user_id: str | None,
+    anonymous_id: str | None,
+    fallback: str,
+) -> tuple[str | None, str | None]:
+    """Return the call's ``(userId, anonymousId)``, or raise :class:`EventRejected`.
+
+    With a ``user_id``, both are sent as given. Without one, ``fallback="email"`` sends
+    the email address as the ``anonymousId``; otherwise the call is refused. An
+    ``anonymous_id`` alone never identifies a call: it travels only beside a ``user_id``.
+    """
+    if user_id:
+        return str(user_id), (str(anonymous_id) if anonymous_id else None)
+    if checked_fallback(fallback) == "email":
+        email = _email(body, context)
+        if email:
+            return None, email
+        raise EventRejected(
+            f"{kind} needs user_id, or an email address in context.traits.email to send as the anonymousId"
+        )
+    raise EventRejected(
+        f"{kind} needs user_id: Segment asks partner sources for a userId on every call; "
+        "build the client with anonymous_fallback='email' to send the email address as the anonymousId instead"
+    )
+
+
 class Customer:
     """One customer's write key and region; build with :meth:`Client.customer`.
 
@@ -50,11 +103,20 @@ class Customer:
     breaks a rule, :class:`QueueFull` when the buffer is full with ``on_full="raise"``.
     """
 
-    __slots__ = ("_accept", "_check_naming", "_write_key", "key_id", "region")
+    __slots__ = ("_accept", "_check_naming", "_fallback", "_write_key", "key_id", "region")
 
-    def __init__(self, write_key: str, region: str, *, accept: Accept, check_naming: CheckNaming) -> None:
+    def __init__(
+        self,
+        write_key: str,
+        region: str,
+        *,
+        accept: Accept,
+        check_naming: CheckNaming,
+        anonymous_fallback: str = spec.ANONYMOUS_FALLBACK,
+    ) -> None:
         self._accept = accept
         self._check_naming = check_naming
+        self._fallback = checked_fallback(anonymous_fallback)
         self._write_key = write_key
         self.region = region
         self.key_id = key_id(write_key)  # names the customer in logs and dead-letter reasons
@@ -127,7 +189,7 @@ class Customer:
         return self._enqueue("alias", {"previousId": str(previous_id)}, user_id=user_id, **common)
 
     def _enqueue(self, kind: str, body: dict[str, Any], *, user_id: str | None, **common: Any) -> dict[str, Any]:
-        msg, data = build_message(kind, body, user_id=user_id, **common)
+        msg, data = build_message(kind, body, user_id=user_id, anonymous_fallback=self._fallback, **common)
         self._accept(self._write_key, self.region, data)
         return msg
 
@@ -142,6 +204,7 @@ def build_message(
     timestamp: datetime | str | None = None,
     message_id: str | None = None,
     integrations: Mapping[str, Any] | None = None,
+    anonymous_fallback: str = spec.ANONYMOUS_FALLBACK,
 ) -> tuple[dict[str, Any], bytes]:
     """Build one call's message and its JSON, checked against Segment's rules.
 
@@ -151,12 +214,14 @@ def build_message(
     Args:
         kind: "identify", "track", "page", "screen", "group" or "alias".
         body: The call's own fields (``event``, ``properties``, ``traits``...).
-        user_id: The user; this or ``anonymous_id`` is required.
-        anonymous_id: The anonymous id.
+        user_id: The user; required unless ``anonymous_fallback`` is ``"email"`` and the
+            call carries an email address (see :func:`resolve_identity`).
+        anonymous_id: The anonymous id, sent beside ``user_id``.
         context: Extra context; ``context.integration`` is always set.
         timestamp: When it happened (aware datetime or ISO-8601); default now.
         message_id: The id Segment deduplicates by; default a new uuid4.
         integrations: Per-destination switches.
+        anonymous_fallback: What a call without ``user_id`` does (:func:`resolve_identity`).
 
     Returns:
         The message and its compact JSON bytes.
@@ -165,8 +230,9 @@ def build_message(
         EventRejected: For a missing identity, an overlong messageId, a value that is not
             JSON, or an event over 32 KB.
     """
-    if not user_id and not anonymous_id:
-        raise EventRejected(f"{kind} needs user_id or anonymous_id")
+    user_id, anonymous_id = resolve_identity(
+        kind, body, context or {}, user_id=user_id, anonymous_id=anonymous_id, fallback=anonymous_fallback
+    )
     message_id = message_id or MESSAGE_IDS.next()
     if len(message_id) > spec.MAX_MESSAGE_ID_CHARS:
         raise EventRejected(f"message_id is over {spec.MAX_MESSAGE_ID_CHARS} characters")

@@ -7,7 +7,7 @@ Plain Python with no template values: the generator loads this same file for
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 
 # Short words that stay lowercase inside a Proper Case name ("Email Marked as Spam").
 _MINOR_WORDS = frozenset(
@@ -38,7 +38,7 @@ def _key(name: str) -> str:
 def spec_name_for(name: str, spec_names: Iterable[str], lookalikes: Mapping[str, str]) -> str | None:
     """Return the Spec event name ``name`` imitates, or None when it is fine as it is.
 
-    A look-alike is a known wrong name ("Email Clicked") or a Spec name spelt another
+    A look-alike is a known wrong name ("Email Link Click") or a Spec name spelt another
     way ("email_opened"). Either gets a partner source rejected by Segment's review.
     """
     spec_names = list(spec_names)
@@ -77,8 +77,13 @@ def naming_problems(
     properties: Iterable[str],
     spec_names: Iterable[str],
     lookalikes: Mapping[str, str],
+    spec_spellings: Collection[str] = (),
 ) -> list[str]:
-    """Return what breaks Segment's naming rules in one event, as sentences with the fix."""
+    """Return what breaks Segment's naming rules in one event, as sentences with the fix.
+
+    ``spec_spellings`` are properties the Spec itself writes in camelCase
+    (``startupTime``): sent as the Spec spells them, they break no rule.
+    """
     problems: list[str] = []
     if event is not None:
         spec = spec_name_for(event, spec_names, lookalikes)
@@ -87,6 +92,6 @@ def naming_problems(
         elif not is_proper_case(event):
             problems.append(f"event {event!r} is not Proper Case (e.g. 'Order Completed')")
     for prop in properties:
-        if not is_snake_case(prop):
+        if not is_snake_case(prop) and prop not in spec_spellings:
             problems.append(f"property {prop!r} is not snake_case (e.g. 'order_id')")
     return problems
