@@ -173,7 +173,7 @@ def test_no_generated_file_holds_an_unrendered_template_tag(rendered):
             if file == "src/segment_docs_preview.py":
                 continue  # copied as it is (no .jinja suffix); it documents segment-docs' Liquid
             if "/service/templates/" in file:
-                continue  # the settings page's Jinja2 templates, rendered by the service at run time
+                continue  # the settings page: Jinja2 templates the service renders at run time
             # The page is in segment-docs' dialect: Liquid's region and beta includes are
             # meant to stay.
             text = text.replace("{% include content/source-region-unsupported.md %}", "")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -114,14 +115,28 @@ def test_check_reds_a_page_whose_identity_sentence_the_client_contradicts(projec
     assert check(project).item("docs.identity").status.value == "green"
 
 
-def test_getting_started_is_a_flagged_placeholder_without_a_settings_page(projects):
-    """No settings page in the project: the write-key step is a CHANGE-ME sentence, and
-    check is yellow."""
+def test_getting_started_names_the_settings_pages_labels(projects):
+    """The template ships the [service] settings page: step 6 quotes its labels, check green."""
     page = (projects["none"] / PAGE).read_text()
-    step = next(line for line in page.splitlines() if line.startswith("6. "))
-    assert step.startswith("6. CHANGE-ME: say where in Acme Mail a customer pastes the write key")
+    connect = generated_regions(page)["connect"]
+    for label in ("Segment write key", "Save", "Send test event", "Disconnect"):
+        assert f"**{label}**" in connect
+    assert "CHANGE-ME" not in page
     item = check(projects["none"]).item("docs.getting_started")
-    assert item.status.value == "yellow"
+    assert item.status.value == "green", item.message
+
+
+def test_getting_started_is_a_flagged_placeholder_without_a_settings_page(projects, tmp_path):
+    """A project without the settings page (the partner removed service/): the page's step
+    is a CHANGE-ME sentence, and check is yellow."""
+    project = copy(projects["none"], tmp_path / "p")
+    shutil.rmtree(project / f"src/{PACKAGE}/service")
+    (project / PAGE).write_text(render_page(Project.load(project)))
+    step = next(
+        line for line in (project / PAGE).read_text().splitlines() if line.startswith("6. ")
+    )
+    assert step.startswith("6. CHANGE-ME: say where in Acme Mail a customer pastes the write key")
+    assert check(project).item("docs.getting_started").status.value == "yellow"
 
 
 SETTINGS_HTML = """<!doctype html><form method="post">
@@ -134,28 +149,15 @@ SETTINGS_HTML = """<!doctype html><form method="post">
 """
 
 
-def test_getting_started_quotes_the_settings_pages_own_labels(projects, tmp_path):
-    """With the settings page in the project the step names its real labels; a renamed
-    label turns check red."""
+def test_a_label_the_page_quotes_but_the_settings_page_lacks_is_red(projects, tmp_path):
+    """Renaming a label in the service's LABELS, or in a hand-written template, turns check red."""
     project = copy(projects["none"], tmp_path / "p")
-    template = project / f"src/{PACKAGE}/service/templates/settings.html"
-    template.parent.mkdir(parents=True)
-    template.write_text(SETTINGS_HTML.format(save="Save"))
+    pages = project / f"src/{PACKAGE}/service/pages.py"
+    pages.write_text(pages.read_text().replace('"save": "Save",', '"save": "Save key",'))
     item = check(project).item("docs.getting_started")
-    assert item.status.value == "yellow" and "**Segment write key**" in item.fix
-    connect = generated_regions(render_page(Project.load(project)))["connect"]
-    page = project / PAGE
-    lines = page.read_text().splitlines(keepends=True)
-    at = next(i for i, line in enumerate(lines) if line.startswith("6. "))
-    page.write_text(
-        "".join(lines[:at])
-        + "<!-- segment-source:begin connect -->\n"
-        + connect
-        + "<!-- segment-source:end connect -->\n"
-        + "".join(lines[at + 1 :])
-    )
-    for label in ("Segment write key", "Save", "Send test event", "Disconnect"):
-        assert f"**{label}**" in page.read_text()
+    assert item.status.value == "red" and "**Save**" in item.message
+    template = project / f"src/{PACKAGE}/service/templates/settings.html"
+    template.write_text(SETTINGS_HTML.format(save="Save"))
     assert check(project).item("docs.getting_started").status.value == "green"
     template.write_text(SETTINGS_HTML.format(save="Save key"))
     item = check(project).item("docs.getting_started")

@@ -12,8 +12,11 @@
 
 from __future__ import annotations
 
+import ast
 import re
+from collections.abc import Mapping
 from html.parser import HTMLParser
+from pathlib import Path
 
 from .. import _paths
 from .._docs import generated_regions, render_page
@@ -23,6 +26,8 @@ from ._report import Item, green, red, yellow
 
 _BOLD_RE = re.compile(r"\*\*(.+?)\*\*")
 _JINJA_RE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
+# The page writes its labels as `{{ labels.save }}`, from `LABELS` in the service's pages.py.
+_LABEL_RE = re.compile(r"\{\{\s*labels\.(\w+)\s*\}\}")
 _BETA_INCLUDE = "{% include content/beta-note.md %}"
 PLACEHOLDER = "CHANGE-ME"
 
@@ -55,8 +60,38 @@ class _Labels(HTMLParser):
             parts.append(data)
 
 
-def settings_labels(html: str) -> set[str]:
-    """The labels a customer sees on the settings page template (Jinja removed)."""
+def page_labels(template: Path) -> dict[str, str]:
+    """``LABELS`` of the service's ``pages.py`` beside the templates' folder (read, never run).
+
+    Empty when the file or a literal ``LABELS = {...}`` of strings is missing.
+    """
+    source = template.parent.parent / "pages.py"
+    if not _paths.is_regular(source):
+        return {}
+    try:
+        tree = ast.parse(_paths.read_text(source, source.name))
+    except (GeneratorError, SyntaxError, ValueError):
+        return {}
+    for node in tree.body:
+        if not isinstance(node, ast.Assign):
+            continue
+        if any(isinstance(t, ast.Name) and t.id == "LABELS" for t in node.targets):
+            try:
+                value = ast.literal_eval(node.value)
+            except ValueError:
+                return {}
+            if isinstance(value, dict):
+                return {str(k): v for k, v in value.items() if isinstance(v, str)}
+    return {}
+
+
+def settings_labels(html: str, labels: Mapping[str, str] | None = None) -> set[str]:
+    """The labels a customer sees on the settings page template.
+
+    ``{{ labels.x }}`` is filled from ``labels`` (:func:`page_labels`); other Jinja is removed.
+    """
+    known = labels or {}
+    html = _LABEL_RE.sub(lambda m: known.get(m.group(1), " "), html)
     parser = _Labels()
     parser.feed(_JINJA_RE.sub(" ", html))
     parser.close()
@@ -105,7 +140,9 @@ def _getting_started(project: Project, page: str) -> Item:
     section = page.split("## Getting started", 1)[-1].split("\n## ", 1)[0]
     if template is not None and connect is not None:
         try:
-            labels = settings_labels(_paths.read_text(template, template.name))
+            labels = settings_labels(
+                _paths.read_text(template, template.name), page_labels(template)
+            )
         except GeneratorError as exc:
             return red("docs.getting_started", exc.message, "restore the settings page template")
         quoted = _BOLD_RE.findall(connect)

@@ -1,0 +1,1 @@
+"""The migration scripts, one a revision, oldest first by their ``down_revision`` chain."""
