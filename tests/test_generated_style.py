@@ -55,13 +55,14 @@ def test_mypy_strict_is_clean(rendered, name):
 
 
 def test_generated_ci_runs_the_checks_and_every_test(rendered):
-    """CI installs redis-server and every extra the checks and tests need, then runs them all."""
+    """CI installs redis-server, PostgreSQL and every extra the checks and tests need, then
+    runs them all."""
     ci = YAML(typ="safe").load((rendered("us-email").path / ".github/workflows/ci.yml").read_text())
     steps = [
         step["run"].split("#")[0].strip() for step in ci["jobs"]["test"]["steps"] if "run" in step
     ]
-    assert "sudo apt-get update && sudo apt-get install -y redis-server" in steps
-    assert "pip install -e '.[test,docs,redis,lint]'" in steps
+    assert "sudo apt-get update && sudo apt-get install -y redis-server postgresql" in steps
+    assert "pip install -e '.[test,docs,redis,service,lint]'" in steps
     assert {
         "ruff check .",
         "ruff format --check .",
