@@ -122,6 +122,7 @@ class Client:
         spool_path: str | os.PathLike[str] | None = None,
         exit_timeout: float = 10.0,
         redis_url: str | None = None,
+        require_user_id: bool = False,
     ) -> None:
         """Create the client; its workers start with the first event.
 
@@ -154,6 +155,8 @@ class Client:
                 them (the ``[redis]`` extra; ``python -m <package> worker`` sends them);
                 ``max_queued_events`` then bounds the whole queue and ``on_full`` also
                 covers an unavailable server. Needs ``SEGMENT_QUEUE_SECRET``.
+            require_user_id: Refuse calls without ``user_id`` (Segment's partner guide asks
+                for one on every call); False lets an ``anonymous_id`` alone through.
 
         Raises:
             ValueError: For a bad option or endpoint.
@@ -188,6 +191,7 @@ class Client:
         self.retry = retry or RetryPolicy()
         self.on_dead_letter = on_dead_letter
         self.exit_timeout = exit_timeout
+        self.require_user_id = require_user_id
         self._naming_seen: dict[tuple[str, tuple[str, ...]], list[str]] = {}
         self._closed = False
         self._close_lock = threading.Lock()
@@ -225,7 +229,13 @@ class Client:
         if not isinstance(write_key, str) or not write_key.strip():
             raise ValueError("write_key must be a non-empty string (the customer's Segment write key)")
         self._base_url(region)  # refuse an unknown region now, not at send time
-        return Customer(write_key, region, accept=self._accept, check_naming=self._check_naming)
+        return Customer(
+            write_key,
+            region,
+            accept=self._accept,
+            check_naming=self._check_naming,
+            require_user_id=self.require_user_id,
+        )
 
     def flush(self, timeout: float | None = None) -> None:
         """Send every event accepted before this call and wait until each is settled.

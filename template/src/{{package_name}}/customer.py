@@ -50,11 +50,20 @@ class Customer:
     breaks a rule, :class:`QueueFull` when the buffer is full with ``on_full="raise"``.
     """
 
-    __slots__ = ("_accept", "_check_naming", "_write_key", "key_id", "region")
+    __slots__ = ("_accept", "_check_naming", "_require_user_id", "_write_key", "key_id", "region")
 
-    def __init__(self, write_key: str, region: str, *, accept: Accept, check_naming: CheckNaming) -> None:
+    def __init__(
+        self,
+        write_key: str,
+        region: str,
+        *,
+        accept: Accept,
+        check_naming: CheckNaming,
+        require_user_id: bool = False,
+    ) -> None:
         self._accept = accept
         self._check_naming = check_naming
+        self._require_user_id = require_user_id
         self._write_key = write_key
         self.region = region
         self.key_id = key_id(write_key)  # names the customer in logs and dead-letter reasons
@@ -127,7 +136,7 @@ class Customer:
         return self._enqueue("alias", {"previousId": str(previous_id)}, user_id=user_id, **common)
 
     def _enqueue(self, kind: str, body: dict[str, Any], *, user_id: str | None, **common: Any) -> dict[str, Any]:
-        msg, data = build_message(kind, body, user_id=user_id, **common)
+        msg, data = build_message(kind, body, user_id=user_id, require_user_id=self._require_user_id, **common)
         self._accept(self._write_key, self.region, data)
         return msg
 
@@ -142,6 +151,7 @@ def build_message(
     timestamp: datetime | str | None = None,
     message_id: str | None = None,
     integrations: Mapping[str, Any] | None = None,
+    require_user_id: bool = False,
 ) -> tuple[dict[str, Any], bytes]:
     """Build one call's message and its JSON, checked against Segment's rules.
 
@@ -157,6 +167,8 @@ def build_message(
         timestamp: When it happened (aware datetime or ISO-8601); default now.
         message_id: The id Segment deduplicates by; default a new uuid4.
         integrations: Per-destination switches.
+        require_user_id: Refuse a call without ``user_id`` (Segment's partner guide: every
+            call carries one), an anonymous id alone not being enough.
 
     Returns:
         The message and its compact JSON bytes.
@@ -165,8 +177,9 @@ def build_message(
         EventRejected: For a missing identity, an overlong messageId, a value that is not
             JSON, or an event over 32 KB.
     """
-    if not user_id and not anonymous_id:
-        raise EventRejected(f"{kind} needs user_id or anonymous_id")
+    if not user_id and (require_user_id or not anonymous_id):
+        wanted = "user_id (Segment's partner guide: every call carries one)" if require_user_id else None
+        raise EventRejected(f"{kind} needs {wanted or 'user_id or anonymous_id'}")
     message_id = message_id or MESSAGE_IDS.next()
     if len(message_id) > spec.MAX_MESSAGE_ID_CHARS:
         raise EventRejected(f"message_id is over {spec.MAX_MESSAGE_ID_CHARS} characters")
