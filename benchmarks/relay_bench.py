@@ -1,4 +1,4 @@
-"""Benchmark the generated service's relay: analytics-node through one relay worker, vs the in-process client.
+"""Benchmark the generated relay: analytics-node through one relay worker, vs the in-process client.
 
     python benchmarks/relay_bench.py                  # ~2 minutes; prints a table
     python benchmarks/relay_bench.py --calls 20000    # quicker
@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _sink import Sink  # noqa: E402
+from _sink import Sink
 
 REPO = Path(__file__).resolve().parent.parent
 ANSWERS = {
@@ -70,7 +70,8 @@ const analytics = new Analytics({ writeKey, host })
 let done = 0, failed = 0
 const started = process.hrtime.bigint()
 for (let i = 0; i < total; i++) {
-  analytics.track({ userId: 'u' + (i % 1000), event: process.argv[5], properties: { seq: i } }, (err) => {
+  const call = { userId: 'u' + (i % 1000), event: process.argv[5], properties: { seq: i } }
+  analytics.track(call, (err) => {
     if (err) failed++
     if (++done === total) {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9
@@ -129,7 +130,7 @@ def wait_drained(sink: Sink, events: int, timeout: float = 300) -> dict[str, Any
 
 
 async def _timed_requests(port: int, credential: str, rate: float, seconds: float) -> list[float]:
-    """Requests of 15 calls at ``rate`` calls/s over 8 connections; return each one's time to the 200."""
+    """Requests of 15 calls at ``rate`` calls/s over 8 connections; return the times to 200."""
     import base64
 
     auth = base64.b64encode(f"{credential}:".encode()).decode()
@@ -314,12 +315,14 @@ def main() -> int:
             relay.wait(30)
             sink.stop()
     print(
-        f"\n{args.calls:,} track calls; sink answers after 125 ms; {os.cpu_count()} cores; relay pinned to CPU 0\n"
+        f"\n{args.calls:,} track calls; sink answers after 125 ms; {os.cpu_count()} cores; "
+        "relay pinned to CPU 0\n"
     )
     print("| measure | relay (analytics-node -> relay) | in-process Python client | target |")
     print("| --- | --- | --- | --- |")
     print(
-        f"| calls/s through one relay worker | {row['calls_per_s']:,.0f} ({row['node_failed']} failed; "
+        f"| calls/s through one relay worker | {row['calls_per_s']:,.0f} "
+        f"({row['node_failed']} failed; "
         f"relay CPU {row['relay_cpu_share']:.0%}) | - | >= 10,000 |"
     )
     print(
@@ -328,15 +331,18 @@ def main() -> int:
     )
     print(
         f"| latency of a 200 at {row['latency_rate']:,.0f} calls/s, p50 / p99 (ms) "
-        f"| {row['relay_p50']:.1f} / {row['relay_p99']:.1f} | {row['client_p50']:.3f} / {row['client_p99']:.3f} per track() "
+        f"| {row['relay_p50']:.1f} / {row['relay_p99']:.1f} "
+        f"| {row['client_p50']:.3f} / {row['client_p99']:.3f} per track() "
         "| p99 <= 20 |"
     )
     print(
-        f"| sink requests per 1,000 calls | {row['relay_requests_per_1000']:.2f} (max {row['relay_max_1s']} in 1 s) "
+        f"| sink requests per 1,000 calls | {row['relay_requests_per_1000']:.2f} "
+        f"(max {row['relay_max_1s']} in 1 s) "
         f"| {row['client_requests_per_1000']:.2f} | <= client's + 10 % |"
     )
     print(
-        f"| bytes per event at the sink | {row['relay_event_bytes']:.0f} | {row['client_event_bytes']:.0f} | - |"
+        f"| bytes per event at the sink | {row['relay_event_bytes']:.0f} "
+        f"| {row['client_event_bytes']:.0f} | - |"
     )
     print(
         "\nTargets (issue 20, this 2-core machine): "
