@@ -201,6 +201,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=100_000)
     parser.add_argument("--latency-seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--flush-interval", default="0.5", help="the relay's (serve --flush-interval)"
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
     from generator import generate
@@ -250,6 +253,8 @@ def main() -> int:
                 str(port),
                 "--endpoint",
                 sink.url,
+                "--flush-interval",
+                args.flush_interval,
             ],
             env=env,
             stdout=subprocess.DEVNULL,
@@ -315,8 +320,8 @@ def main() -> int:
             relay.wait(30)
             sink.stop()
     print(
-        f"\n{args.calls:,} track calls; sink answers after 125 ms; {os.cpu_count()} cores; "
-        "relay pinned to CPU 0\n"
+        f"\n{args.calls:,} track calls; relay flush_interval {args.flush_interval} s; sink answers "
+        f"after 125 ms; {os.cpu_count()} cores; relay pinned to CPU 0\n"
     )
     print("| measure | relay (analytics-node -> relay) | in-process Python client | target |")
     print("| --- | --- | --- | --- |")

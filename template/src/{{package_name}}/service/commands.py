@@ -74,6 +74,9 @@ def serve(argv: Sequence[str], prog: str | None) -> int:
     parser.add_argument("--spool", help="relay: keep accepted calls in this SQLite file until delivered")
     parser.add_argument("--strict", action="store_true", help="relay: refuse calls that break the naming rules")
     parser.add_argument("--allow-anonymous", action="store_true", help="relay: accept calls without userId")
+    parser.add_argument(
+        "--flush-interval", type=float, default=0.5, help="relay: longest wait of a call before its batch is due"
+    )
     args = parser.parse_args(argv)
     import uvicorn
 
@@ -91,6 +94,7 @@ def serve(argv: Sequence[str], prog: str | None) -> int:
             allow_anonymous=args.allow_anonymous,
             spool_path=args.spool,
             redis_url=args.redis_url,
+            flush_interval=args.flush_interval,
         )
     app = create_app(
         store,

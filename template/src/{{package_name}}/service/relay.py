@@ -37,7 +37,7 @@ from starlette.concurrency import run_in_threadpool
 
 from .. import spec
 from ..client import Client
-from ..errors import ClientClosed, EventRejected, QueueFull, QueueUnavailable
+from ..errors import ClientClosed, DeliveryTimeout, EventRejected, QueueFull, QueueUnavailable
 from ._relay_keys import RelayKeys
 from .api import Service, _tenant
 from .store import ConnectionStore
@@ -121,6 +121,7 @@ class Relay:
         spool_path: str | None = None,
         redis_url: str | None = None,
         max_queued_events: int = 100_000,
+        flush_interval: float = 0.5,
         flush_drops_seconds: float = 1.0,
         body_seconds: float = BODY_SECONDS,
     ) -> None:
@@ -139,6 +140,8 @@ class Relay:
             redis_url: Append accepted calls to this Redis queue (``SEGMENT_QUEUE_SECRET``);
                 the fleet's workers deliver them and relays keep no state.
             max_queued_events: Bound of the client's queue: beyond it, calls get 429.
+            flush_interval: Longest wait of a call before its batch is due (the client's
+                option): longer merges more libraries' small batches into each request.
             flush_drops_seconds: How often the drop counters are written to the store.
             body_seconds: Longest wait for a whole request body (a slow sender gets 408).
         """
@@ -152,6 +155,7 @@ class Relay:
             spool_path=spool_path,
             redis_url=redis_url,
             max_queued_events=max_queued_events,
+            flush_interval=flush_interval,
             on_full="raise",
             require_user_id=not allow_anonymous,
         )
@@ -190,13 +194,21 @@ class Relay:
         with self._lock:
             return RelayStats(*self._counts)
 
-    def close(self) -> None:
-        """Write the last drop counts; close the client when the relay built it."""
+    def close(self, timeout: float = 30.0) -> None:
+        """Write the last drop counts; close the client when the relay built it.
+
+        Args:
+            timeout: Seconds the client may take to deliver what it holds; what is left
+                then stays in the spool, or goes to the dead-letter log (Redis keeps its own).
+        """
         self._stop.set()
         self._flusher.join(5)
         self._flush_drops()
         if self.owns_client:
-            self.client.close()
+            try:
+                self.client.close(timeout)
+            except DeliveryTimeout as late:
+                log.error("relay: %s", late)
 
     # One request ---------------------------------------------------------------------
 
