@@ -60,8 +60,13 @@ def test_generated_ci_runs_the_checks_and_every_test(rendered):
     steps = [
         step["run"].split("#")[0].strip() for step in ci["jobs"]["test"]["steps"] if "run" in step
     ]
-    assert "sudo apt-get update && sudo apt-get install -y redis-server" in steps
-    assert "pip install -e '.[test,docs,redis,lint]'" in steps
+    assert "sudo apt-get update && sudo apt-get install -y redis-server postgresql" in steps
+    assert "pip install -e '.[test,docs,redis,service,lint]'" in steps
+    # the relay's tests run Segment's analytics-node (npm)
+    assert any(
+        step.get("uses", "").startswith("actions/setup-node@")
+        for step in ci["jobs"]["test"]["steps"]
+    )
     assert {
         "ruff check .",
         "ruff format --check .",
