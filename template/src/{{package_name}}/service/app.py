@@ -55,6 +55,17 @@ class ServiceConfigError(ServiceError, ValueError):
     """The service cannot start as configured; the message says what to set."""
 
 
+def checked_token(service_token: str | None = None) -> str:
+    """Return the API's bearer token (default: ``$SEGMENT_SERVICE_TOKEN``), or raise :class:`ServiceConfigError`."""
+    token = service_token if service_token is not None else os.environ.get(SERVICE_TOKEN_ENV, "")
+    if len(token) < 16:
+        raise ServiceConfigError(
+            f"{SERVICE_TOKEN_ENV} must be set to a random token of at least 16 characters "
+            "(the connections API's bearer token), e.g. `python -c 'import secrets; print(secrets.token_urlsafe())'`"
+        )
+    return token
+
+
 def create_app(
     store: ConnectionStore | None = None,
     *,
@@ -86,12 +97,7 @@ def create_app(
         SettingsSecretError: When the store is built here and the secret is missing or malformed.
         StoreNotReady: When the store is built here and the schema needs ``db upgrade``.
     """
-    token = service_token if service_token is not None else os.environ.get(SERVICE_TOKEN_ENV, "")
-    if settings and len(token) < 16:
-        raise ServiceConfigError(
-            f"{SERVICE_TOKEN_ENV} must be set to a random token of at least 16 characters "
-            "(the connections API's bearer token), e.g. `python -c 'import secrets; print(secrets.token_urlsafe())'`"
-        )
+    token = checked_token(service_token) if settings else ""
     service = ServiceState(
         store=store or ConnectionStore(),
         owns_store=store is None,

@@ -80,10 +80,12 @@ def serve(argv: Sequence[str], prog: str | None) -> int:
     args = parser.parse_args(argv)
     import uvicorn
 
-    from .app import create_app
+    from .app import checked_token, create_app
     from .relay import Relay
     from .store import ConnectionStore
 
+    if not args.relay_only:
+        checked_token()  # before the store: a missing token is the first thing to say
     store = ConnectionStore()
     relay = None
     if not args.settings_only:
