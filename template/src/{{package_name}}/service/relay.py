@@ -231,9 +231,11 @@ class Relay:
         Raises:
             _Refused: For an answer other than 200 or a per-call 400.
         """
-        payload = _parse(raw)
-        credential = _basic_user(authorization) or payload.get("writeKey")
-        tenant = self.keys.tenant_of(credential) if isinstance(credential, str) else None
+        credential = _basic_user(authorization)  # checked before the body is parsed
+        tenant = None if credential is None else self.keys.tenant_of(credential)
+        payload = {} if credential is not None and tenant is None else _parse(raw)
+        if credential is None and isinstance(payload.get("writeKey"), str):  # the API's other way
+            tenant = self.keys.tenant_of(payload["writeKey"])
         if tenant is None:
             raise _Refused(
                 401,
