@@ -20,6 +20,7 @@ US_EMAIL_TREE = [
     ".env.example",
     ".github/workflows/ci.yml",
     ".gitignore",
+    "Dockerfile",
     "README.md",
     "catalog/logo.svg",
     "catalog/mark.svg",

@@ -63,6 +63,11 @@ def test_generated_ci_runs_the_checks_and_every_test(rendered):
     ]
     assert "sudo apt-get update && sudo apt-get install -y redis-server postgresql" in steps
     assert "pip install -e '.[test,docs,redis,service,lint]'" in steps
+    # the relay's tests run Segment's analytics-node (npm)
+    assert any(
+        step.get("uses", "").startswith("actions/setup-node@")
+        for step in ci["jobs"]["test"]["steps"]
+    )
     assert {
         "ruff check .",
         "ruff format --check .",

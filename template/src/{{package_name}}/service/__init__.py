@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from ._secrets import SettingsSecret, SettingsSecretError, new_secret
     from .app import ServiceConfigError, create_app
     from .links import LinkRefused, settings_link
+    from .relay import Relay
     from .store import Connection, ConnectionStore, Credentials, StoreNotReady
     from .tenants import NotConnected, TenantCustomer, Tenants
     from .testsend import TestResult
@@ -36,6 +37,7 @@ __all__ = [
     "InvalidSetting",
     "LinkRefused",
     "NotConnected",
+    "Relay",
     "ServiceConfigError",
     "ServiceError",
     "SettingsSecret",
@@ -56,6 +58,7 @@ _WHERE = {
     "InvalidSetting": "._rules",
     "LinkRefused": ".links",
     "NotConnected": ".tenants",
+    "Relay": ".relay",
     "ServiceConfigError": ".app",
     "ServiceError": "._errors",
     "SettingsSecret": "._secrets",

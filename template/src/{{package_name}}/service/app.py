@@ -15,6 +15,7 @@ import os
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -27,6 +28,9 @@ from ._errors import ServiceError
 from ._rules import InvalidSetting
 from ._state import ServiceState
 from .store import ConnectionStore
+
+if TYPE_CHECKING:
+    from .relay import Relay
 
 __all__ = ["MAX_BODY_BYTES", "SERVICE_TOKEN_ENV", "ServiceConfigError", "create_app"]
 
@@ -51,6 +55,17 @@ class ServiceConfigError(ServiceError, ValueError):
     """The service cannot start as configured; the message says what to set."""
 
 
+def checked_token(service_token: str | None = None) -> str:
+    """Return the API's bearer token (default: ``$SEGMENT_SERVICE_TOKEN``), or raise :class:`ServiceConfigError`."""
+    token = service_token if service_token is not None else os.environ.get(SERVICE_TOKEN_ENV, "")
+    if len(token) < 16:
+        raise ServiceConfigError(
+            f"{SERVICE_TOKEN_ENV} must be set to a random token of at least 16 characters "
+            "(the connections API's bearer token), e.g. `python -c 'import secrets; print(secrets.token_urlsafe())'`"
+        )
+    return token
+
+
 def create_app(
     store: ConnectionStore | None = None,
     *,
@@ -59,6 +74,8 @@ def create_app(
     endpoints: Mapping[str, str] | None = None,
     frame_ancestors: str = "'self'",
     test_timeout: float = 10.0,
+    relay: Relay | None = None,
+    settings: bool = True,
 ) -> FastAPI:
     """Build the service.
 
@@ -71,18 +88,16 @@ def create_app(
             e.g. ``"https://app.example.com"``; embedding elsewhere than ``'self'`` needs https
             (the session cookie is then ``SameSite=None; Secure``).
         test_timeout: Seconds a test event may take, retries included.
+        relay: Serve Segment's HTTP API for partners' libraries too (``/v1/track``...,
+            :class:`~.relay.Relay`; closed with the app).
+        settings: Serve the connections API and the settings page (False: the relay alone).
 
     Raises:
         ServiceConfigError: When the token is missing or short.
         SettingsSecretError: When the store is built here and the secret is missing or malformed.
         StoreNotReady: When the store is built here and the schema needs ``db upgrade``.
     """
-    token = service_token if service_token is not None else os.environ.get(SERVICE_TOKEN_ENV, "")
-    if len(token) < 16:
-        raise ServiceConfigError(
-            f"{SERVICE_TOKEN_ENV} must be set to a random token of at least 16 characters "
-            "(the connections API's bearer token), e.g. `python -c 'import secrets; print(secrets.token_urlsafe())'`"
-        )
+    token = checked_token(service_token) if settings else ""
     service = ServiceState(
         store=store or ConnectionStore(),
         owns_store=store is None,
@@ -96,6 +111,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        if relay is not None:
+            relay.close()
         service.close()
 
     app = FastAPI(
@@ -107,10 +124,20 @@ def create_app(
     app.state.service = service
     app.add_exception_handler(RequestValidationError, api.request_validation_answer)
     app.add_exception_handler(InvalidSetting, api.invalid_setting_answer)
-    app.include_router(api.router)
-    app.include_router(pages.router)
-    app.mount("/settings-static", StaticFiles(directory=pages.STATIC_DIR), name="settings-static")
-    app.add_middleware(_Guard, frame_ancestors=frame_ancestors)
+    if settings:
+        from .relay import keys_router
+
+        app.include_router(api.router)
+        app.include_router(keys_router)
+        app.include_router(pages.router)
+        app.mount("/settings-static", StaticFiles(directory=pages.STATIC_DIR), name="settings-static")
+    unbounded: frozenset[str] = frozenset()
+    if relay is not None:
+        from .relay import RELAY_PATHS
+
+        app.include_router(relay.router)
+        unbounded = frozenset(RELAY_PATHS)  # the relay bounds its bodies itself (500 KB, gzip, time)
+    app.add_middleware(_Guard, frame_ancestors=frame_ancestors, unbounded=unbounded)
     logging.getLogger("uvicorn.access").addFilter(_ACCESS_FILTER)  # the same object: added once
     return app
 
@@ -118,8 +145,9 @@ def create_app(
 class _Guard:
     """Bound request bodies, and set the security headers (CSP on everything but the API docs)."""
 
-    def __init__(self, app: ASGIApp, frame_ancestors: str) -> None:
+    def __init__(self, app: ASGIApp, frame_ancestors: str, unbounded: frozenset[str] = frozenset()) -> None:
         self.app = app
+        self.unbounded = unbounded  # paths that bound their bodies themselves (the relay's)
         self.csp = (
             "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
             f"form-action 'self'; base-uri 'none'; frame-ancestors {frame_ancestors}"
@@ -131,7 +159,8 @@ class _Guard:
             return
         headers = dict(scope["headers"])
         declared = headers.get(b"content-length", b"0")
-        if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
+        unbounded = scope["path"] in self.unbounded
+        if not unbounded and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
             await _too_large(send)
             return
         docs = scope["path"] in ("/docs", "/redoc", "/docs/oauth2-redirect")
@@ -141,7 +170,7 @@ class _Guard:
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))
-            if received > MAX_BODY_BYTES:  # a chunked body that did not declare its size
+            if received > MAX_BODY_BYTES and not unbounded:  # a chunked body that did not declare its size
                 raise _BodyTooLarge
             return message
 

@@ -6,7 +6,7 @@ works without it.
 
     python -m <package> settings-secret                     # a new SEGMENT_SETTINGS_SECRET
     python -m <package> db upgrade                          # create or upgrade the schema
-    python -m <package> serve --port 8000                   # the API and the settings page
+    python -m <package> serve --port 8000                   # the API, the settings page, the relay
     python -m <package> settings-link acct_42 --ttl 15m     # a link for one customer
     python -m <package> rotate-secret --old OLD --new NEW   # re-seal every key
 """
@@ -61,19 +61,52 @@ def _parser(prog: str | None, description: str) -> argparse.ArgumentParser:
 
 @_reported
 def serve(argv: Sequence[str], prog: str | None) -> int:
-    """Run the API and the settings page under uvicorn."""
-    parser = _parser(prog, "Serve the connections API and the settings page (uvicorn).")
+    """Run the API, the settings page and the relay under uvicorn."""
+    parser = _parser(prog, "Serve the connections API, the settings page and the relay (uvicorn).")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     parser.add_argument("--endpoint", help="send test events to this base URL instead of Segment (tests, debugger)")
     parser.add_argument("--frame-ancestors", default="'self'", help="who may embed the page (CSP frame-ancestors)")
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--relay-only", action="store_true", help="serve the relay (/v1/track...) alone")
+    only.add_argument("--settings-only", action="store_true", help="serve the API and the settings page alone")
+    parser.add_argument("--redis-url", help="relay: append calls to this Redis queue (the fleet's workers send)")
+    parser.add_argument("--spool", help="relay: keep accepted calls in this SQLite file until delivered")
+    parser.add_argument("--strict", action="store_true", help="relay: refuse calls that break the naming rules")
+    parser.add_argument(
+        "--flush-interval", type=float, default=0.5, help="relay: longest wait of a call before its batch is due"
+    )
     args = parser.parse_args(argv)
     import uvicorn
 
-    from .app import create_app
+    from .app import checked_token, create_app
+    from .relay import Relay
+    from .store import ConnectionStore
 
-    app = create_app(endpoint=args.endpoint, frame_ancestors=args.frame_ancestors)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    if not args.relay_only:
+        checked_token()  # before the store: a missing token is the first thing to say
+    store = ConnectionStore()
+    relay = None
+    if not args.settings_only:
+        relay = Relay(
+            store,
+            endpoint=args.endpoint,
+            strict=args.strict,
+            spool_path=args.spool,
+            redis_url=args.redis_url,
+            flush_interval=args.flush_interval,
+        )
+    app = create_app(
+        store,
+        endpoint=args.endpoint,
+        frame_ancestors=args.frame_ancestors,
+        relay=relay,
+        settings=not args.relay_only,
+    )
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    finally:
+        store.close()
     return 0
 
 
