@@ -31,6 +31,7 @@ client: one thread cannot build the ~55,000 events a second it needed.)
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -176,10 +177,8 @@ def offer_flood(lib: str, url: str, src: str) -> dict[str, Any]:
             )
             offered += 30_000
             accepted += 1
-        try:
+        with contextlib.suppress(DeliveryTimeout):
             client.close(timeout=0)
-        except DeliveryTimeout:
-            pass
     else:
         import logging
 
@@ -216,10 +215,8 @@ def event_bytes(src: str) -> int:
     msg = client.customer("k").track(
         user_id="user-0-12", event=EVENT, properties=properties("0-12345")
     )
-    try:
+    with contextlib.suppress(DeliveryTimeout):
         client.close(timeout=0)  # nothing listens on port 9: the event is only measured
-    except DeliveryTimeout:
-        pass
     built = json.dumps(msg, separators=(",", ":"))
     return len(built)
 
@@ -402,7 +399,8 @@ def main(only: set[int] | None = None) -> int:
         if want(6):
             o6, t6 = measure("ours", 6, src, "delay:0.2"), measure("theirs", 6, src, "delay:0.2")
             row(
-                f"6. fast producer offering 10 GB ({FLOOD_SECONDS:.0f} s, 200 ms sink): peak RSS (MB)",
+                f"6. fast producer offering 10 GB ({FLOOD_SECONDS:.0f} s, 200 ms sink): "
+                "peak RSS (MB)",
                 f"{o6['peak_rss_mb']:.0f}",
                 f"{t6['peak_rss_mb']:.0f}",
                 "< 200",
@@ -430,7 +428,7 @@ def print_table(rows: list[tuple[str, str, str, str, str]], size: int, seconds: 
     print(f"events: track '{EVENT}', {size} bytes each as serialized by the generated client")
     print(line)
     for r in [header, *rows]:
-        print("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip())
+        print("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
         if r is header:
             print(line)
     print(line)

@@ -100,11 +100,13 @@ def main() -> int:
         )
 
     print(
-        f"{'command':<16} {'hostile input':<40} {'hostile s':>10} {'MB':>7} {'exit':>5}   {'ordinary s':>10} {'MB':>7}"
+        f"{'command':<16} {'hostile input':<40} {'hostile s':>10} {'MB':>7} {'exit':>5}   "
+        f"{'ordinary s':>10} {'MB':>7}"
     )
     for command, what, (h_s, h_mb, h_rc), (o_s, o_mb, _) in rows:
         print(
-            f"{command:<16} {what:<40} {h_s:>10.2f} {h_mb:>7.0f} {h_rc:>5}   {o_s:>10.2f} {o_mb:>7.0f}"
+            f"{command:<16} {what:<40} {h_s:>10.2f} {h_mb:>7.0f} {h_rc:>5}   "
+            f"{o_s:>10.2f} {o_mb:>7.0f}"
         )
     return 0
 

@@ -19,7 +19,8 @@ and the workers. The figures are printed, not asserted. Rows:
 
 For the Redis rows the producers fill the queue first, then the workers start, so the
 sending figures are the workers' own. Columns: sending time (first to last request at
-the sink), events/s and requests/s over it, share of the 50 req/s ceiling (requests/s / 50), the most requests the sink
+the sink), events/s and requests/s over it, share of the 50 req/s ceiling
+(requests/s / 50), the most requests the sink
 saw in any one-second window, requests per 1,000 events, retried requests (the fleet's
 ``stats``, or the clients' counters), duplicates (messageIds seen more than once: a
 retry after an answer was lost, or the kill), lost events, and how fast the producers'
@@ -61,15 +62,18 @@ CEILING = 50
 PRODUCER = """
 import sys, time
 from bench_mail_source import Client
-mode, target, producer, count, customers = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+mode, target = sys.argv[1], sys.argv[2]
+producer, count, customers = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 client = Client(redis_url=target) if mode == "redis" else Client(endpoint=target)
 props = {"campaign_id": "cmp_4f9c2d1e7a3b", "campaign_name": "Spring launch: early access",
-         "email_id": "eml_8d7e6f5a4b3c2d1e", "email_subject": "Your early access to the spring collection",
+         "email_id": "eml_8d7e6f5a4b3c2d1e",
+         "email_subject": "Your early access to the spring collection",
          "list_id": "lst_0193"}
 start = time.perf_counter()
 for n in range(count):
     c = (n + producer) % customers
-    client.customer(f"wk_bench_{c:04d}").track(user_id=f"user-{c}-{n % 97}", event="Campaign Created",
+    client.customer(f"wk_bench_{c:04d}").track(user_id=f"user-{c}-{n % 97}",
+                                               event="Campaign Created",
                                                properties={**props, "seq": f"{producer}-{n}"})
 accepted = time.perf_counter() - start
 stats = client.close(timeout=600)
@@ -291,7 +295,8 @@ def main() -> None:
             redis.stop()
     print()
     print(
-        f"{PRODUCERS * EVENTS_PER_PRODUCER:,} events of ~450 bytes for {CUSTOMERS} customers; sink answers after "
+        f"{PRODUCERS * EVENTS_PER_PRODUCER:,} events of ~450 bytes for {CUSTOMERS} customers; "
+        "sink answers after "
         f"{SINK_DELAY * 1000:.0f} ms; ceiling {CEILING} req/s"
     )
     print_table(rows)

@@ -206,7 +206,10 @@ async def _worker(
     body = json.dumps({"write_key": "BenchPutKey000000000000000000000", "region": "us"}).encode()
     while time.perf_counter() < deadline:
         tenant = f"t{random.randrange(count):06d}"
-        head = f"{method} /v1/connections/{tenant} HTTP/1.1\r\nHost: b\r\nAuthorization: Bearer {TOKEN}\r\n"
+        head = (
+            f"{method} /v1/connections/{tenant} HTTP/1.1\r\n"
+            f"Host: b\r\nAuthorization: Bearer {TOKEN}\r\n"
+        )
         if method == "PUT":
             head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
             writer.write(head.encode() + body)
@@ -348,10 +351,12 @@ def main() -> int:
                 finally:
                     pg.stop()
     print(
-        f"\n{args.connections:,} connections; {args.seconds:g} s per HTTP load; {os.cpu_count()} cores\n"
+        f"\n{args.connections:,} connections; {args.seconds:g} s per HTTP load; "
+        f"{os.cpu_count()} cores\n"
     )
     head = (
-        "| database | load (s) | for_tenant cold p50 / p99 (ms) | cached p50 / p99 (ms) | GET req/s | PUT req/s "
+        "| database | load (s) | for_tenant cold p50 / p99 (ms) | cached p50 / p99 (ms) "
+        "| GET req/s | PUT req/s "
         "| page first render (ms) | RSS idle / after (MB) | statuses |"
     )
     print(head)
@@ -359,7 +364,8 @@ def main() -> int:
     for r in rows:
         print(
             f"| {r['database']} | {r['load_s']:.1f} | {r['cold_p50']:.2f} / {r['cold_p99']:.2f} "
-            f"| {r['cached_p50']:.4f} / {r['cached_p99']:.4f} | {r['get_rps']:.0f} | {r['put_rps']:.0f} "
+            f"| {r['cached_p50']:.4f} / {r['cached_p99']:.4f} "
+            f"| {r['get_rps']:.0f} | {r['put_rps']:.0f} "
             f"| {r['render_ms']:.0f} | {r['rss_idle']:.0f} / {r['rss']:.0f} | {r['statuses']} |"
         )
     print(

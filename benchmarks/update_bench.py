@@ -75,7 +75,8 @@ def main() -> None:
         )
         print("process and its git children, steadier than wall time on a shared machine")
         print(
-            f"{'update':<18}{'wrapper wall':>14}{'copier wall':>14}{'wrapper CPU':>14}{'copier CPU':>14}"
+            f"{'update':<18}{'wrapper wall':>14}{'copier wall':>14}"
+            f"{'wrapper CPU':>14}{'copier CPU':>14}"
         )
         for old, new, data in (("0.1.0", "0.2.0", []), ("0.2.0", "0.3.0", ["--data", DATA])):
             base = new_project(releases[old], root / f"base-{old}")
@@ -89,7 +90,8 @@ def main() -> None:
                 shutil.copytree(base, a, symlinks=True)
                 shutil.copytree(base, b, symlinks=True)
                 t_wrapper = timed([releases[new].cli, "update", *data], a)
-                # --vcs-ref: plain copier goes to the newest tag of the URL, not the installed version.
+                # --vcs-ref: plain copier goes to the newest tag of the URL,
+                # not the installed version.
                 t_plain = timed(
                     [
                         releases[new].python,
