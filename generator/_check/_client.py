@@ -98,20 +98,24 @@ def _read(tree: ast.Module) -> _Code:
     return _Code(frozenset(strings), frozenset(names), frozenset(keys), encodes)
 
 
+# The [service] extra receives calls (the relay reads Basic auth, the API bearer tokens):
+# what it holds says nothing of how the client sends.
+_NOT_THE_CLIENT = ("service/",)
+
+
 def _modules(project: Project) -> dict[str, _Code]:
-    """Package file name -> what its code holds, without ``spec.py``.
+    """Package file name -> what its code holds, without ``spec.py`` and the service.
 
     A module that does not parse holds nothing here (``client.syntax`` reports it).
     """
     assert project.package_dir is not None
     found = {}
     for path in project.source_files():
-        if path.name == "spec.py":
+        relative = path.relative_to(project.package_dir).as_posix()
+        if path.name == "spec.py" or relative.startswith(_NOT_THE_CLIENT):
             continue
         tree = _code.parse(path)
-        found[path.relative_to(project.package_dir).as_posix()] = (
-            _read(tree) if tree is not None else _Code()
-        )
+        found[relative] = _read(tree) if tree is not None else _Code()
     return found
 
 
