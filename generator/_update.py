@@ -335,15 +335,28 @@ def _pretend(
             state.version,
             state.relation,
         )
-        applied, carried = _run(clone, moved, migrations, data)
-        diffstat, changed = _git.worktree_diff(clone, head)
-        conflicts, rejects = _conflicts(clone, changed)
+        return _updated(state, clone, head, *_run(clone, moved, migrations, data), pretend=True)
+
+
+def _updated(
+    state: _State,
+    worktree: Path,
+    head: str,
+    applied: tuple[str, ...],
+    carried: tuple[CarriedEdit, ...],
+    *,
+    pretend: bool,
+) -> UpdateResult:
+    """The result of an update that ran in ``worktree`` (the project, or its pretend clone)."""
+    diffstat, changed = _git.worktree_diff(worktree, head)
+    conflicts, rejects = _conflicts(worktree, changed)
+    to = _source.history().describe(_source.history().build)
     return UpdateResult(
         state.project,
         state.commit,
-        _source.history().describe(_source.history().build),
+        to,
         True,
-        True,
+        pretend,
         changed,
         conflicts,
         rejects,
@@ -413,18 +426,4 @@ def update(
         return _pretend(state, migrations, given)
     head = _git.git(state.project, "rev-parse", "HEAD", hint=_HINT).strip()
     applied, carried = _run(state.project, state, migrations, given)
-    diffstat, changed = _git.worktree_diff(state.project, head)
-    conflicts, rejects = _conflicts(state.project, changed)
-    return UpdateResult(
-        state.project,
-        state.commit,
-        _source.history().describe(_source.history().build),
-        True,
-        False,
-        changed,
-        conflicts,
-        rejects,
-        applied,
-        diffstat,
-        carried,
-    )
+    return _updated(state, state.project, head, applied, carried, pretend=False)

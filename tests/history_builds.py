@@ -11,12 +11,10 @@ whose projects record ``v0.0.1.dev<N>+g<hash>`` and the old template URL).
 from __future__ import annotations
 
 import difflib
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .update_support import REPO, git, run
-from .venvs import make_venv
+from .update_support import REPO, build_and_install, git, run
 
 #: Main before the template history was mirrored (the build of "today's main" in issue 17).
 LEGACY = "5a8c376"
@@ -65,33 +63,9 @@ class History:
             return self._built[commit]
         tree = self.root / f"src-{commit[:12]}"
         git(self.clone, "worktree", "add", "--quiet", "--detach", str(tree), commit)
-        dist = self.root / f"dist-{commit[:12]}"
-        run(
-            sys.executable,
-            "-m",
-            "build",
-            "--wheel",
-            "--no-isolation",
-            "--outdir",
-            str(dist),
-            str(tree),
-        )
-        (wheel,) = dist.glob("*.whl")
         venv = self.root / f"venv-{commit[:12]}"
-        make_venv(venv)
+        build_and_install(tree, self.root / f"dist-{commit[:12]}", venv)
         python = str(venv / "bin" / "python")
-        run(
-            sys.executable,
-            "-m",
-            "pip",
-            "--python",
-            python,
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--no-index",
-            str(wheel),
-        )
         # cwd: `python -c` puts the working directory first on sys.path, and the checkout
         # the tests run from has a generator package too.
         version = run(

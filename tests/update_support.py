@@ -179,34 +179,39 @@ def build_releases(root: Path) -> dict[str, Release]:
             git(repo, "add", "--all")
             git(repo, "commit", "--quiet", "-m", f"Template changes of v{version}")
         git(repo, "tag", f"v{version}")
-        dist = root / f"dist-{version}"
-        run(
-            sys.executable,
-            "-m",
-            "build",
-            "--wheel",
-            "--no-isolation",
-            "--outdir",
-            str(dist),
-            str(repo),
-        )
-        (wheel,) = dist.glob("*.whl")
-        target = root / f"venv-{version}"
-        make_venv(target)
-        run(
-            sys.executable,
-            "-m",
-            "pip",
-            "--python",
-            str(target / "bin" / "python"),
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--no-index",
-            str(wheel),
-        )
-        releases[version] = Release(version, wheel, target)
+        wheel = build_and_install(repo, root / f"dist-{version}", root / f"venv-{version}")
+        releases[version] = Release(version, wheel, root / f"venv-{version}")
     return releases
+
+
+def build_and_install(source: Path, dist: Path, venv: Path) -> Path:
+    """Build ``source`` into a wheel in ``dist`` and install it alone into a new ``venv``."""
+    run(
+        sys.executable,
+        "-m",
+        "build",
+        "--wheel",
+        "--no-isolation",
+        "--outdir",
+        str(dist),
+        str(source),
+    )
+    (wheel,) = dist.glob("*.whl")
+    make_venv(venv)
+    python = str(venv / "bin" / "python")
+    run(
+        sys.executable,
+        "-m",
+        "pip",
+        "--python",
+        python,
+        "install",
+        "--quiet",
+        "--no-deps",
+        "--no-index",
+        str(wheel),
+    )
+    return wheel
 
 
 def new_project(release: Release, dest: Path, **answers: str) -> Path:
