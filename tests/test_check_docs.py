@@ -64,7 +64,8 @@ def test_family_change_updates_tables_and_keeps_hand_written_text(project, capsy
 
 
 def test_regions_change_updates_the_notice(project):
-    """Declaring EU in the catalog swaps the US-only warning for the regional notice."""
+    """Declaring EU in the catalog swaps the US-only warning for the regional notice, and the
+    Getting started step now asks the customer to pick the Region on the settings page."""
     edit(
         project / META,
         'us: "https://api.segment.io/v1"',
@@ -72,8 +73,9 @@ def test_regions_change_updates_the_notice(project):
     )
     assert check(project).item("docs.regions").status is Status.RED
     result = render_docs(project)
-    assert result.page.changed == ("regions",)
+    assert result.page.changed == ("regions", "connect")
     page = (project / PAGE).read_text(encoding="utf-8")
+    assert "choose your workspace's region under **Region**" in page
     assert (
         "`https://events.eu1.segmentapis.com/v1`" in page
         and "source-region-unsupported" not in page
