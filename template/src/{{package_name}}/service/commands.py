@@ -50,6 +50,24 @@ def _duration(text: str) -> float:
     return float(match.group(1)) * _UNITS[match.group(2) or "s"]
 
 
+def _attached(argv: Sequence[str], options: tuple[str, ...]) -> list[str]:
+    """Write ``--old VALUE`` as ``--old=VALUE``: a Fernet key may start with "-" (1 in 64),
+    which argparse would take for an option and refuse."""
+    out: list[str] = []
+    pending: str | None = None
+    for arg in argv:
+        if pending is not None:
+            out.append(f"{pending}={arg}")
+            pending = None
+        elif arg in options:
+            pending = arg
+        else:
+            out.append(arg)
+    if pending is not None:
+        out.append(pending)  # argparse reports the missing value
+    return out
+
+
 def _parser(prog: str | None, description: str) -> argparse.ArgumentParser:
     return argparse.ArgumentParser(
         prog=prog,
@@ -130,7 +148,7 @@ def rotate_secret(argv: Sequence[str], prog: str | None) -> int:
     )
     parser.add_argument("--old", required=True, help="the secret the keys are sealed with now")
     parser.add_argument("--new", required=True, help="the secret to seal them with")
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_attached(argv, ("--old", "--new")))
     from .store import ConnectionStore, InvalidToken
 
     store = ConnectionStore(secret=f"{args.new},{args.old}")
